@@ -1,5 +1,6 @@
 # Two commands do everything: `make run` and `make test`. Each sets up what it needs first.
-PYTHON ?= python3.11
+# Python 3.11: python3.11 if there is one, else python3 (checked to be 3.11 before the venv is made).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -11,6 +12,8 @@ PORT ?= 8000
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+		echo "Python 3.11 is required ($(PYTHON) is $$($(PYTHON) -V 2>&1)); try: make PYTHON=/path/to/python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml
@@ -20,16 +23,22 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 setup: $(STAMP) web-deps
 
-# The web query page serves YASGUI from the npm package (no CDN at run time).
+# The web query page serves YASGUI from the npm package (no CDN at run time). Without npm, as root on
+# Debian, npm is installed with apt-get; otherwise the page says YASGUI is missing and the browser
+# test is skipped with a message.
 web-deps: $(NODE_STAMP)
-$(NODE_STAMP): package.json
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+			|| echo "could not install npm"; fi; }
 	@if command -v npm >/dev/null 2>&1; then \
-		npm install --no-audit --no-fund --silent && touch $(NODE_STAMP); \
+		npm ci --no-audit --no-fund --silent && touch $(NODE_STAMP); \
 	else echo "npm not found: the web page at / will say YASGUI is missing (install Node.js + npm)"; fi
 
 # Headless Chromium for the browser test (Debian package); skipped with a message if it cannot be installed.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@test -x /usr/bin/chromium || { \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 			|| echo "could not install chromium: the browser test will be skipped"; \

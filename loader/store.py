@@ -4,24 +4,45 @@ Layout of a store folder::
 
     store/
       gen-000001/      an Oxigraph store (complete, never modified after it is published)
-      gen-000002/
+      gen-000002/        ... with bukamal-manifest.json inside: input hash, counts, prefixes, timings
       CURRENT          one line: the folder name of the current generation
+      LOCK             held (flock) by a running build
 
-A build writes a new ``gen-N`` folder, closes it, then publishes it by writing ``CURRENT.tmp``,
+A build writes a new store into a hidden ``.build-*`` folder, closes it, fsyncs it, renames it to the
+next free ``gen-N`` (claimed with an atomic ``mkdir``), then publishes it by writing ``CURRENT.tmp``,
 fsyncing it and renaming it over ``CURRENT`` (an atomic rename). Readers resolve ``CURRENT`` each time
-they open the store, so a reader sees either the old or the new generation, never a half-built one.
+they open the store, so a reader sees either the old or the new generation, never a half-built one. A
+crash or ``kill -9`` at any moment leaves ``CURRENT`` naming a complete generation; the next build
+removes the leftover ``.build-*`` folder. After publishing, generations older than the previous one
+are deleted (the previous one stays, for readers that still have it open).
 """
 
 from __future__ import annotations
 
+import fcntl
+import gc
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph
 
-from .errors import StoreError
+from .errors import QueryError, StoreError
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
+MANIFEST = "bukamal-manifest.json"
+LOCK = "LOCK"
+BUILD_PREFIX = ".build-"
+_GEN_RE = re.compile(re.escape(GEN_PREFIX) + r"(\d+)$")
+# Test-only fault injection: BUKAMAL_TEST_PAUSE=<point> makes the build create the file named by
+# BUKAMAL_TEST_PAUSE_FILE at that point and then wait there (until killed); see tests/test_store_kill.py.
+PAUSE_POINTS = ("load", "before-publish", "after-publish")
 
 
 def current_path(store_dir: Path) -> Path:
@@ -46,3 +67,188 @@ def open_read_only(store_dir: Path) -> pyoxigraph.Store:
         return pyoxigraph.Store.read_only(str(path))
     except OSError as exc:
         raise StoreError(f"cannot open the store generation {path.name}: {exc}") from None
+
+
+_QUERY_ERROR = re.compile(r"^error at (\d+):(\d+): ")
+
+
+def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **options):
+    """Run SPARQL on ``store`` with the default graph as the union of all graphs.
+
+    A syntax error becomes a :class:`QueryError` with ``file:line:column``; ``options`` go to
+    ``Store.query`` (``substitutions``, ``custom_functions``, ...).
+    """
+    try:
+        return store.query(text, use_default_graph_as_union=True, **options)
+    except SyntaxError as exc:
+        msg = exc.msg or str(exc)
+        if len(msg) > 300:                   # pyoxigraph lists every token it expected
+            msg = msg[:300].rstrip() + " …"
+        m = _QUERY_ERROR.match(msg)
+        if m:
+            raise QueryError(f"invalid SPARQL: {msg[m.end():]}", file=file or "query",
+                             line=int(m.group(1)), column=int(m.group(2))) from None
+        raise QueryError(f"invalid SPARQL: {msg}", file=file) from None
+    except OSError as exc:
+        raise StoreError(f"the store failed while running the query: {exc}") from None
+
+
+def read_manifest(generation: Path) -> dict | None:
+    """The build manifest recorded in a generation, or None (not written by a build, or unreadable)."""
+    try:
+        data = json.loads((Path(generation) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("generation") != Path(generation).name:
+        return None          # copied from another generation (e.g. by a server update): not this one's
+    return data
+
+
+def current_manifest(store_dir: Path) -> dict | None:
+    """Manifest of the current generation; None if there is no store or it has no manifest."""
+    try:
+        return read_manifest(current_path(store_dir))
+    except StoreError:
+        return None
+
+
+def generations(store_dir: Path) -> list[tuple[int, Path]]:
+    store_dir = Path(store_dir)
+    if not store_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in store_dir.iterdir() if (m := _GEN_RE.match(p.name)) and p.is_dir()]
+    return sorted(found)
+
+
+@contextmanager
+def build_lock(store_dir: Path) -> Iterator[None]:
+    """Exclusive lock for one build at a time (released by the kernel if the process dies)."""
+    store_dir = Path(store_dir)
+    try:
+        store_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(store_dir / LOCK, "a+")
+    except OSError as exc:
+        raise StoreError(f"cannot create the store folder {store_dir}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"another build is running on {store_dir} (it holds {LOCK})") from None
+        yield
+    finally:
+        fh.close()
+
+
+def clean_leftovers(store_dir: Path) -> list[str]:
+    """Remove half-built ``.build-*`` folders of killed builds (call with the build lock held)."""
+    removed = []
+    for p in sorted(Path(store_dir).glob(BUILD_PREFIX + "*")):
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p.name)
+    for p in Path(store_dir).glob(POINTER + ".tmp"):
+        p.unlink(missing_ok=True)
+    return removed
+
+
+def _pause(point: str) -> None:
+    if os.environ.get("BUKAMAL_TEST_PAUSE") == point:
+        Path(os.environ["BUKAMAL_TEST_PAUSE_FILE"]).write_text(point, encoding="utf-8")
+        while True:
+            time.sleep(1)
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_store(store_dir: Path, quads: Iterable[pyoxigraph.Quad]) -> Path:
+    """Bulk-load ``quads`` into a new hidden folder of ``store_dir``; returns it, closed and fsynced."""
+    target = Path(store_dir) / f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}"
+    quads = list(quads)
+    half = len(quads) // 2
+    try:
+        store = pyoxigraph.Store(str(target))
+        store.bulk_extend(quads[:half])
+        _pause("load")
+        store.bulk_extend(quads[half:])
+        store.flush()
+        store.optimize()
+        del store
+        gc.collect()                          # drop the last reference: closes RocksDB, frees its lock
+        _fsync_tree(target)
+    except OSError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise StoreError(f"cannot write the new store: {exc}") from None
+    return target
+
+
+def publish(store_dir: Path, built: Path, manifest: dict) -> tuple[str, str | None]:
+    """Make ``built`` the next generation and point ``CURRENT`` at it; returns (new, previous) names.
+
+    The manifest is written into the generation (with its name) before the pointer moves.
+    """
+    store_dir = Path(store_dir)
+    try:
+        previous = current_path(store_dir).name
+    except StoreError:
+        previous = None
+    try:
+        while True:
+            number = max((n for n, _ in generations(store_dir)), default=0) + 1
+            target = store_dir / f"{GEN_PREFIX}{number:06d}"
+            try:
+                target.mkdir()                # claim the name (a concurrent server update does the same)
+            except FileExistsError:
+                continue
+            os.rename(built, target)          # replaces the empty folder just claimed
+            break
+        body = dict(manifest, generation=target.name)
+        with open(target / MANIFEST, "w", encoding="utf-8") as fh:
+            json.dump(body, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(target)
+        _fsync_dir(store_dir)
+        _pause("before-publish")
+        tmp = store_dir / (POINTER + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(target.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, store_dir / POINTER)
+        _fsync_dir(store_dir)
+    except OSError as exc:
+        raise StoreError(f"cannot publish the new store generation: {exc}") from None
+    _pause("after-publish")
+    return target.name, previous
+
+
+def prune(store_dir: Path, keep: set[str]) -> list[str]:
+    """Delete generations older than the newest kept one, except those in ``keep``."""
+    gens = generations(store_dir)
+    kept_numbers = [n for n, p in gens if p.name in keep]
+    if not kept_numbers:
+        return []
+    newest = max(kept_numbers)
+    removed = []
+    for n, p in gens:
+        if n < newest and p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+    return removed

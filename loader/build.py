@@ -1,0 +1,182 @@
+"""``build``: from the project's files to a new, published store generation, in five stages.
+
+    1 parse     ontology/, corpus/metadata.ttl, triples/ with pyoxigraph's strict parser   (parse.py)
+    2 evidence  quotes at their offsets, document checksums, the coverage rule             (evidence.py)
+    3 shacl     ontology/shapes.ttl over the data                                          (shacl.py)
+    4 reason    OWL 2 RL closure into bkg:inferred, then the attribution grades            (reason.py, grades.py)
+    5 load      bulk-load a new generation, publish it atomically, prune old ones          (store.py)
+
+Any failure stops the build before stage 5 publishes anything, so the current store stays as it was.
+The inputs (every file under ontology/ and triples/ that is read, every corpus file), the package
+version, the versions of the RDF libraries and the source of the build modules are hashed; a build
+whose hash equals the current generation's does nothing (unless ``force``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pyoxigraph
+
+from . import __version__, config, evidence, grades, reason, shacl, store
+from .namespaces import INFERRED_GRAPH, PREFIXES
+from .parse import discover, parse_all
+
+STAGES = ("parse", "evidence", "shacl", "reason", "load")
+_CODE = ("build", "parse", "evidence", "shacl", "reason", "grades", "store", "namespaces")
+_LIBRARIES = ("pyoxigraph", "owlrl", "pyshacl", "rdflib")
+
+Progress = Callable[[int, str, str, float], None]      # (stage number, name, detail, seconds)
+
+
+@dataclass
+class BuildResult:
+    store_dir: Path
+    input_hash: str
+    up_to_date: bool = False
+    generation: str | None = None          # the published (or, when up to date, current) generation
+    previous: str | None = None
+    asserted: dict[str, int] = field(default_factory=dict)    # graph IRI -> triples
+    inferred: int = 0
+    shapes: int = 0
+    grades: dict[str, int] = field(default_factory=dict)      # grade -> operations
+    timings: dict[str, float] = field(default_factory=dict)   # stage -> seconds
+    details: dict[str, str] = field(default_factory=dict)     # stage -> one-line summary
+    pruned: list[str] = field(default_factory=list)
+
+
+def resolve_dirs(root: Path | None, store_dir: Path | None) -> tuple[Path, Path]:
+    """The project root and store folder: explicit values, else ``$BUKAMAL_STORE`` / ``<root>/store``."""
+    root = Path(root).resolve() if root else config.project_root()
+    if store_dir is None:
+        env = os.environ.get("BUKAMAL_STORE")
+        store_dir = Path(env) if env else root / "store"
+    return root, Path(store_dir).resolve()
+
+
+def input_files(root: Path) -> list[Path]:
+    files = sorted((root / "ontology").glob("*.ttl")) + sorted((root / "triples").glob("*.ttl"))
+    corpus = root / "corpus"
+    if corpus.is_dir():
+        files += sorted(p for p in corpus.iterdir() if p.is_file())
+    return files
+
+
+def input_hash(root: Path) -> str:
+    """SHA-256 over the inputs (names and bytes), the versions, and the build code."""
+    h = hashlib.sha256()
+    h.update(f"bukamal {__version__}\n".encode())
+    for lib in _LIBRARIES:
+        try:
+            h.update(f"{lib} {version(lib)}\n".encode())
+        except PackageNotFoundError:
+            h.update(f"{lib} ?\n".encode())
+    here = Path(__file__).resolve().parent
+    for mod in _CODE:
+        h.update(f"code {mod}\n".encode() + (here / f"{mod}.py").read_bytes())
+    for p in input_files(root):
+        data = p.read_bytes()
+        h.update(f"file {p.relative_to(root).as_posix()} {len(data)}\n".encode() + data)
+    return h.hexdigest()
+
+
+def export_prefixes(parsed) -> dict[str, str]:
+    """Prefixes for serialisations: the ontology's (and shapes') own, then the project's for other names."""
+    out = dict(parsed.prefixes({"ontology", "shapes"}))
+    taken = set(out.values())
+    for name, iri in PREFIXES.items():
+        if name not in out and iri not in taken:
+            out[name] = iri
+    return dict(sorted(out.items()))
+
+
+def build(root: Path | None = None, store_dir: Path | None = None, *, force: bool = False,
+          progress: Progress | None = None) -> BuildResult:
+    """Run the five stages; raise a :class:`~loader.errors.BukamalError` on the first failing stage."""
+    root, store_dir = resolve_dirs(root, store_dir)
+    progress = progress or (lambda *a: None)
+    with store.build_lock(store_dir):
+        store.clean_leftovers(store_dir)
+        digest = input_hash(root)
+        current = store.current_manifest(store_dir)
+        if current is not None and current.get("input_hash") == digest and not force:
+            return BuildResult(store_dir, digest, up_to_date=True, generation=current["generation"],
+                               asserted=current.get("asserted", {}), inferred=current.get("inferred", 0))
+        result = BuildResult(store_dir, digest)
+        _run(root, store_dir, result, progress)
+        return result
+
+
+def _stage(n: int, name: str, result: BuildResult, progress: Progress, fn):
+    t0 = time.perf_counter()
+    value, detail = fn()
+    seconds = time.perf_counter() - t0
+    result.timings[name], result.details[name] = seconds, detail
+    progress(n, name, detail, seconds)
+    return value
+
+
+def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -> None:
+    def do_parse():
+        parsed = parse_all(discover(root))
+        return parsed, f"{len(parsed.files)} files, {parsed.triple_count:,} triples"
+
+    parsed = _stage(1, "parse", result, progress, do_parse)
+    result.asserted = parsed.graphs()
+
+    def do_evidence():
+        s = evidence.check(parsed, root)
+        return s, (f"{s.evidence:,} quotes in {s.documents} documents verbatim, "
+                   f"{s.facts:,} data triples covered")
+
+    _stage(2, "evidence", result, progress, do_evidence)
+
+    def do_shacl():
+        s = shacl.validate(parsed)
+        warn = f", {len(s.warnings)} warnings" if s.warnings else ""
+        return s, f"{s.shapes} shapes, 0 violations{warn}"
+
+    summary = _stage(3, "shacl", result, progress, do_shacl)
+    result.shapes = summary.shapes
+
+    def do_reason():
+        work = pyoxigraph.Store()
+        work.extend(parsed.quads({"ontology", "corpus", "data"}))
+        closure = reason.closure(work, INFERRED_GRAPH)
+        graded = grades.compute(work)
+        graph = pyoxigraph.NamedNode(INFERRED_GRAPH)
+        inferred = closure.triples + [t for g in graded for t in g.triples()]
+        quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object, graph) for t in inferred]
+        result.grades = dict(sorted(Counter(g.grade for g in graded).items()))
+        counts = ", ".join(f"{k} {v}" for k, v in result.grades.items()) or "none"
+        return quads, (f"{len(closure.triples):,} triples inferred (of {closure.derived:,} derived), "
+                       f"{len(graded)} operations graded ({counts})")
+
+    inferred = _stage(4, "reason", result, progress, do_reason)
+    result.inferred = len(set(inferred))
+
+    def do_load():
+        built = store.write_store(store_dir, [*parsed.quads(), *inferred])
+        manifest = {
+            "input_hash": result.input_hash, "version": __version__,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "asserted": result.asserted, "inferred": result.inferred, "shapes": result.shapes,
+            "grades": result.grades, "prefixes": export_prefixes(parsed),
+            "files": [f.source.rel for f in parsed.files],
+            "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        }
+        name, previous = store.publish(store_dir, built, manifest)
+        result.generation, result.previous = name, previous
+        result.pruned = store.prune(store_dir, {name} | ({previous} if previous else set()))
+        total = sum(result.asserted.values()) + result.inferred
+        return None, f"{total:,} quads into {name}" + (f" (previous {previous} kept)" if previous else "")
+
+    _stage(5, "load", result, progress, do_load)

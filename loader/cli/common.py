@@ -1,0 +1,30 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import config
+
+
+def store_option(f):
+    """``--store DIR``: the store folder (default: store/ in the project, or $BUKAMAL_STORE)."""
+    return click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Store folder (default: store/ in the project, or $BUKAMAL_STORE).")(f)
+
+
+def store_dir_or_default(store_dir: Path | None) -> Path:
+    return Path(store_dir) if store_dir else config.default_store_dir()
+
+
+def write_output(data: bytes, output: Path | None) -> None:
+    """Bytes to a file (``-o``) or to standard output."""
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(data)

@@ -1,0 +1,62 @@
+"""``bukamal query FILE.rq``: run a SPARQL file on the store and print the results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import store as stores
+from ..errors import NotFoundError, UsageError
+from ..functions import custom_aggregate_functions, custom_functions
+from ..namespaces import PREFIXES
+from ..results import FORMATS, format_result
+from .common import store_dir_or_default, store_option, write_output
+
+
+def read_query_file(name: str) -> str:
+    path = Path(name)
+    if not path.is_file():
+        raise NotFoundError(f"no such query file: {name}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
+
+
+@click.command("query")
+@click.argument("file", metavar="FILE.rq|NAME")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table for people; csv/tsv/json/xml for SELECT and ASK; turtle/ntriples (or json,"
+                   " xml, table) for CONSTRUCT and DESCRIBE.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A saved query's parameter (repeatable); `bukamal queries` lists them.")
+@click.option("--explain", "explain_rows", is_flag=True,
+              help="Saved queries, table format: print the evidence (document, offsets, quote) under each row.")
+@store_option
+def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, store_dir: Path | None) -> None:
+    """Run the SPARQL query in FILE.rq, or the saved query NAME, on the store.
+
+    An argument ending in .rq or containing a / is a file; anything else is a saved-query name.
+
+    The default graph is the union of all named graphs (asserted and inferred); use GRAPH to pick one.
+    The project's prefixes (bk:, bkr:, bkg:, rdf:, rdfs:, owl:, skos:, ...) are predeclared.
+
+    \b
+    Example:
+      bukamal query my-query.rq
+      bukamal query my-query.rq --format csv > rows.csv
+      bukamal query strikes --param site="Imam Ali base" --explain
+    """
+    if not (file.endswith(".rq") or "/" in file or "\\" in file):
+        from .queries import run_saved_command
+        write_output(run_saved_command(file, params, fmt, explain_rows, store_dir), None)
+        return
+    if params or explain_rows:
+        raise UsageError("--param and --explain are for saved queries (bukamal query NAME);"
+                         " see `bukamal queries`")
+    text = read_query_file(file)
+    store = stores.open_read_only(store_dir_or_default(store_dir))
+    result = stores.query(store, text, file=file, prefixes=PREFIXES, custom_functions=custom_functions(),
+                          custom_aggregate_functions=custom_aggregate_functions())
+    write_output(format_result(result, fmt), None)

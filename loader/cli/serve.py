@@ -1,0 +1,59 @@
+"""``bukamal serve``: the SPARQL endpoint and the web query page (:mod:`loader.server`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import config
+
+
+@click.command("serve")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Store folder (default: store/ in the project, or $BUKAMAL_STORE).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1/::1 exposes the endpoint to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port (0: any free port; the URL is printed).")
+@click.option("--timeout-s", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Deadline of each request; a query past it is stopped and answered 503.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Query worker processes.")
+@click.option("--max-queue", type=click.IntRange(0), default=16, show_default=True,
+              help="Requests that may wait for a worker; beyond that 503 with Retry-After.")
+@click.option("--max-body-bytes", type=click.IntRange(1), default=1 << 20, show_default=True,
+              help="Largest request body (413 beyond).")
+@click.option("--max-depth", type=click.IntRange(1), default=128, show_default=True,
+              help="Deepest nesting of ( { [ in a query (400 beyond).")
+@click.option("--worker-memory-mb", type=click.IntRange(0), default=4096, show_default=True,
+              help="Address-space limit of each worker process (0: none); a query past it gets 500.")
+@click.option("--allow-update", is_flag=True,
+              help="Accept SPARQL Update and Graph Store writes, with the bearer token from"
+                   " $BUKAMAL_UPDATE_TOKEN or --token-file.")
+@click.option("--token-file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="File holding the update bearer token (instead of $BUKAMAL_UPDATE_TOKEN).")
+@click.option("--cors", "cors", multiple=True, metavar="ORIGIN",
+              help="Allow this origin (e.g. https://example.org) to query from scripts; never for updates.")
+@click.option("--queries-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Folder of saved queries (default: queries/ in the project).")
+@click.option("--log-level", type=click.Choice(["warning", "info", "debug"]), default="warning",
+              show_default=True)
+def serve(store_dir, host, port, timeout_s, workers, max_queue, max_body_bytes, max_depth,
+          worker_memory_mb, allow_update, token_file, cors, queries_dir, log_level):
+    """Serve the SPARQL endpoint (/sparql), saved queries (/queries) and the query page (/).
+
+    Read-only unless --allow-update. The server follows store/CURRENT: a new `bukamal build` is
+    picked up without a restart (or at once on SIGHUP).
+    """
+    from ..server.run import serve as run
+    from ..server.settings import Settings, read_token
+
+    token = read_token(token_file) if (allow_update or token_file) else None
+    settings = Settings(store_dir=Path(store_dir) if store_dir else config.default_store_dir(),
+                        timeout_s=timeout_s, workers=workers, max_queue=max_queue,
+                        max_body_bytes=max_body_bytes, max_depth=max_depth,
+                        worker_memory_mb=worker_memory_mb, allow_update=allow_update,
+                        update_token=token if allow_update else None, cors_origins=tuple(cors),
+                        queries_dir=queries_dir)
+    run(settings, host, port, log_level=log_level, announce=click.echo)

@@ -1,0 +1,121 @@
+"""Attribution grades of operations, derived from the claims (the contract's rule), never written by hand.
+
+For every ``?op a bk:Operation`` (after reasoning, so subclasses count), from the claims with
+``rdf:subject ?op`` and ``rdf:predicate bk:hasAgent``:
+
+* A = the agents (``rdf:object``) of those claims whose stance is not ``bk:Denies``; D = the denials;
+* two agents are compatible when equal or one is ``bk:partOf`` the other (transitively);
+* ``bk:Unknown``   if A is empty;
+* ``bk:Contested`` if A holds two incompatible agents, or A and D are both non-empty;
+* ``bk:Confirmed`` if otherwise some claim in A has stance Asserts, ClaimsResponsibility or Confirms;
+* ``bk:Alleged``   otherwise (only hedged claims).
+
+Each graded operation gets ``bk:attributionGrade`` and a ``bk:gradeReason`` sentence naming the rule,
+the agents and the stances seen. The triples go to ``bkg:inferred``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pyoxigraph
+from pyoxigraph import Literal, NamedNode, Triple
+
+from .namespaces import BK, sparql_prefixes
+from .terms import compact
+
+FLAT = {BK + "Asserts", BK + "ClaimsResponsibility", BK + "Confirms"}
+DENIES = BK + "Denies"
+GRADE, REASON = NamedNode(BK + "attributionGrade"), NamedNode(BK + "gradeReason")
+
+_OPERATIONS = "SELECT DISTINCT ?op WHERE { ?op a bk:Operation }"
+_CLAIMS = """
+SELECT ?op ?claim ?agent ?stance WHERE {
+  ?claim a bk:Claim ; rdf:subject ?op ; rdf:predicate bk:hasAgent ; rdf:object ?agent .
+  OPTIONAL { ?claim bk:stance ?stance }
+}"""
+_PART_OF = "SELECT ?a ?b WHERE { ?a bk:partOf ?b }"
+
+
+@dataclass(frozen=True)
+class Grade:
+    operation: str      # IRI
+    grade: str          # local name: Confirmed, Contested, Alleged, Unknown
+    reason: str
+
+    def triples(self) -> list[Triple]:
+        op = NamedNode(self.operation)
+        return [Triple(op, GRADE, NamedNode(BK + self.grade)), Triple(op, REASON, Literal(self.reason))]
+
+
+def _select(store: pyoxigraph.Store, query: str):
+    return store.query(sparql_prefixes() + query, use_default_graph_as_union=True)
+
+
+def _part_of(store: pyoxigraph.Store) -> dict:
+    """``a -> every b with a bk:partOf+ b`` (computed here, whether or not the ontology says transitive)."""
+    edges: dict = defaultdict(set)
+    for row in _select(store, _PART_OF):
+        edges[row["a"]].add(row["b"])
+    reach: dict = {}
+    for start in list(edges):
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in edges.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        reach[start] = seen
+    return reach
+
+
+def _stance_name(stance) -> str:
+    return compact(stance).removeprefix("bk:") if stance is not None else "no stance"
+
+
+def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
+    """The grade and its reason, from ``agents`` (agent -> stances of non-denying claims) and ``denials``
+    (agents named by denying claims)."""
+    def names(group: dict) -> str:
+        return ", ".join(f"{compact(a)} ({', '.join(sorted(_stance_name(s) for s in st))})"
+                         for a, st in sorted(group.items(), key=lambda kv: str(kv[0])))
+
+    denied = ", ".join(sorted(compact(a) for a in denials))
+    if not agents:
+        extra = f"; denied: {denied}" if denials else ""
+        return "Unknown", f"Unknown: no claim names an agent{extra}"
+    listed = sorted(agents, key=str)
+    clashes = [(a, b) for i, a in enumerate(listed) for b in listed[i + 1:]
+               if b not in part_of.get(a, ()) and a not in part_of.get(b, ())]
+    if clashes or denials:
+        why = []
+        if clashes:
+            why.append(f"incompatible agents named: {names(agents)}")
+        else:
+            why.append(f"agents named: {names(agents)}")
+        if denials:
+            why.append(f"denied: {denied}")
+        return "Contested", "Contested: " + "; ".join(why)
+    if any(s is not None and s.value in FLAT for st in agents.values() for s in st):
+        return "Confirmed", f"Confirmed: stated flatly or claimed, no competing agent, no denial: {names(agents)}"
+    return "Alleged", f"Alleged: named only by hedged claims, no competing agent, no denial: {names(agents)}"
+
+
+def compute(store: pyoxigraph.Store) -> list[Grade]:
+    """Grades of every operation in ``store`` (union of all graphs), sorted by operation IRI."""
+    ops = {row["op"] for row in _select(store, _OPERATIONS) if isinstance(row["op"], NamedNode)}
+    agents: dict = defaultdict(lambda: defaultdict(set))
+    denials: dict = defaultdict(list)
+    for row in _select(store, _CLAIMS):
+        op, agent, stance = row["op"], row["agent"], row["stance"]
+        if stance is not None and stance.value == DENIES:
+            denials[op].append(agent)
+        else:
+            agents[op][agent].add(stance)
+    part_of = _part_of(store)
+    out = []
+    for op in sorted(ops, key=str):
+        g, reason = grade(dict(agents.get(op, {})), sorted(set(denials.get(op, [])), key=str), part_of)
+        out.append(Grade(op.value, g, reason))
+    return out

@@ -1,0 +1,216 @@
+"""Validate saved-query parameters and turn them into pyoxigraph substitutions (binding, never splicing).
+
+``bind(query, raw, store)`` checks every raw value against its declared type and returns a
+``{Variable: term}`` mapping for ``Store.query(..., substitutions=...)``. No value is ever formatted
+into SPARQL text.
+
+Types:
+  iri      an absolute IRI (optionally inside ``<...>``), a prefixed name with a project prefix
+           (``bkr:imam-ali-base``), or a label: matched case-insensitively and exactly against
+           ``rdfs:label`` and ``skos:altLabel`` in the store. Unknown -> error with close candidates;
+           a label naming several things -> error listing all of them with their IRIs. With
+           ``class=bk:X`` the thing must be an instance of that class (asserted or inferred).
+  string   any text up to 200 characters without control characters (NUL included).
+  date     ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` -> ``xsd:date``: the first day of the interval it
+           names when the parameter is declared ``bound=start``, the last day when ``bound=end``.
+  integer  optional sign and up to 18 digits -> ``xsd:integer``, within the declared min/max.
+  enum     one of the declared values (exact); bound as an IRI if the values are prefixed names, else
+           as an ``xsd:string``.
+
+An empty value counts as "not given" (HTML forms send empty fields). Unknown names and missing
+required parameters are errors. Optional parameters left out (and without default) stay unbound.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Mapping
+
+import pyoxigraph
+
+from .errors import ParameterError
+from .namespaces import PREFIXES
+from .registry import Param, SavedQuery, _enum_is_iri, _is_project_pname, _parse_date, expand_pname
+
+MAX_STRING = 200
+MAX_IRI = 2000
+XSD = PREFIXES["xsd"]
+RDF_TYPE = PREFIXES["rdf"] + "type"
+LABEL_PREDICATES = (PREFIXES["rdfs"] + "label", PREFIXES["skos"] + "altLabel")
+_IRI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
+_PNAME_HEAD = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):(.*)$")
+_INT_RE = re.compile(r"^[+-]?\d{1,18}$")
+
+
+def bind(query: SavedQuery, raw: Mapping[str, str], store) -> dict[pyoxigraph.Variable, object]:
+    """Validated substitutions for ``query`` from the raw (text) parameter values."""
+    declared = {p.name: p for p in query.params}
+    for name in raw:
+        if name not in declared:
+            shown = _show(name)
+            known = ", ".join(declared) or "none"
+            raise ParameterError(f"{query.name}: unknown parameter {shown!r} (parameters: {known})")
+    out: dict[pyoxigraph.Variable, object] = {}
+    for p in query.params:
+        value = raw.get(p.name)
+        if value is not None and not isinstance(value, str):
+            raise ParameterError(f"{query.name}: parameter {p.name!r} must be text")
+        if value is None or value == "":
+            if p.default is not None:
+                value = p.default
+            elif p.required:
+                raise ParameterError(f"{query.name}: missing required parameter {p.name!r} ({p.type}):"
+                                     f" {p.description}")
+            else:
+                continue
+        out[pyoxigraph.Variable(p.name)] = convert(p, value, store, query.name)
+    return out
+
+
+def convert(p: Param, value: str, store, qname: str = "") -> object:
+    """One raw value -> an RDF term, or :class:`ParameterError`."""
+    where = f"{qname}: parameter {p.name!r}" if qname else f"parameter {p.name!r}"
+    if "\x00" in value:
+        raise ParameterError(f"{where}: the value contains a NUL character")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ParameterError(f"{where}: the value contains control characters")
+    if p.type == "string":
+        if len(value) > MAX_STRING:
+            raise ParameterError(f"{where}: longer than {MAX_STRING} characters")
+        return pyoxigraph.Literal(value)
+    if p.type == "integer":
+        if not _INT_RE.match(value):
+            raise ParameterError(f"{where}: expected an integer, got {_show(value)!r}")
+        n = int(value)
+        if (p.minimum is not None and n < p.minimum) or (p.maximum is not None and n > p.maximum):
+            raise ParameterError(f"{where}: {n} is outside {p.minimum}..{p.maximum}")
+        return pyoxigraph.Literal(str(n), datatype=pyoxigraph.NamedNode(XSD + "integer"))
+    if p.type == "date":
+        day = _parse_date(value, p.bound or "start")
+        if day is None:
+            raise ParameterError(f"{where}: expected a date YYYY, YYYY-MM or YYYY-MM-DD,"
+                                 f" got {_show(value)!r}")
+        return pyoxigraph.Literal(day.isoformat(), datatype=pyoxigraph.NamedNode(XSD + "date"))
+    if p.type == "enum":
+        if value not in p.values:
+            raise ParameterError(f"{where}: {_show(value)!r} is not one of {', '.join(p.values)}",
+                                 candidates=p.values)
+        if _enum_is_iri(value):
+            return pyoxigraph.NamedNode(expand_pname(value))
+        return pyoxigraph.Literal(value)
+    if p.type == "iri":
+        return _resolve_iri(p, value, store, where)
+    raise ParameterError(f"{where}: unknown type {p.type!r}")  # the registry rejects these earlier
+
+
+def _show(value: str, limit: int = 60) -> str:
+    """A value safe and short enough to echo in a message."""
+    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(value))
+    return text if len(text) <= limit else text[:limit] + "\u2026"
+
+
+def _resolve_iri(p: Param, value: str, store, where: str) -> pyoxigraph.NamedNode:
+    value = value.strip()
+    if len(value) > MAX_IRI:
+        raise ParameterError(f"{where}: longer than {MAX_IRI} characters")
+    iri: str | None = None
+    if value.startswith("<"):
+        inner = value[1:-1] if value.endswith(">") else None
+        if inner is None or not _IRI_RE.match(inner):
+            raise ParameterError(f"{where}: {_show(value)!r} is not a valid absolute IRI")
+        iri = inner
+    else:
+        m = _PNAME_HEAD.match(value)
+        if m and m.group(1) in PREFIXES:
+            if not _is_project_pname(value):
+                raise ParameterError(f"{where}: {_show(value)!r} is not a valid prefixed name")
+            iri = expand_pname(value)
+        elif _IRI_RE.match(value):
+            iri = value
+    if iri is not None:
+        try:
+            node = pyoxigraph.NamedNode(iri)
+        except ValueError:
+            raise ParameterError(f"{where}: {_show(value)!r} is not a valid IRI") from None
+        _check_known(node, p, store, where)
+        return node
+    if len(value) > MAX_STRING:
+        raise ParameterError(f"{where}: a name longer than {MAX_STRING} characters")
+    return _resolve_label(value, p, store, where)
+
+
+def _select(store, text: str, substitutions=None):
+    return store.query(text, use_default_graph_as_union=True, substitutions=substitutions or None)
+
+
+def _instances(store, cls: str | None) -> set[str] | None:
+    if cls is None:
+        return None
+    rows = _select(store, "SELECT DISTINCT ?s ?c WHERE { ?s a/<%ssubClassOf>* ?c }" % PREFIXES["rdfs"],
+                   {pyoxigraph.Variable("c"): pyoxigraph.NamedNode(expand_pname(cls))})
+    return {r["s"].value for r in rows if isinstance(r["s"], pyoxigraph.NamedNode)}
+
+
+def _labels(store) -> list[tuple[str, str]]:
+    """(IRI, label) for every rdfs:label / skos:altLabel of an IRI; rdfs:labels first, then by text."""
+    rows = _select(store, "SELECT ?s ?p ?label WHERE { ?s ?p ?label VALUES ?p { <%s> <%s> } }"
+                   % LABEL_PREDICATES)
+    found = {(r["p"].value != LABEL_PREDICATES[0], r["s"].value, r["label"].value) for r in rows
+             if isinstance(r["s"], pyoxigraph.NamedNode) and isinstance(r["label"], pyoxigraph.Literal)}
+    return [(s, lab) for _, s, lab in sorted(found)]
+
+
+def _check_known(node: pyoxigraph.NamedNode, p: Param, store, where: str) -> None:
+    rows = list(_select(store, "SELECT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } } LIMIT 1",
+                        {pyoxigraph.Variable("x"): node}))
+    if not rows:
+        close = _close_iris(node.value, store, p)
+        raise ParameterError(f"{where}: unknown IRI <{_show(node.value, 200)}>"
+                             + (f"; did you mean: {', '.join(close)}" if close else ""),
+                             candidates=tuple(close))
+    members = _instances(store, p.cls)
+    if members is not None and node.value not in members:
+        raise ParameterError(f"{where}: <{_show(node.value, 200)}> is not a {p.cls}")
+
+
+def _close_iris(iri: str, store, p: Param) -> list[str]:
+    members = _instances(store, p.cls)
+    iris = sorted({s for s, _ in _labels(store) if members is None or s in members})
+    return difflib.get_close_matches(iri, iris, n=3, cutoff=0.8)
+
+
+def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedNode:
+    members = _instances(store, p.cls)
+    every = _labels(store)
+    labels = [(s, lab) for s, lab in every if members is None or s in members]
+    wanted = value.casefold()
+    hits = sorted({s for s, lab in labels if lab.casefold() == wanted})
+    if len(hits) == 1:
+        return pyoxigraph.NamedNode(hits[0])
+    if hits:
+        listing = "; ".join(f"<{s}> ({_first_label(s, labels)})" for s in hits)
+        raise ParameterError(f"{where}: {_show(value)!r} names several things: {listing};"
+                             " give the IRI instead", candidates=tuple(hits))
+    others = sorted({s for s, lab in every if lab.casefold() == wanted})
+    if others:
+        listing = "; ".join(f"<{s}>" for s in others)
+        raise ParameterError(f"{where}: {_show(value)!r} names {listing}, not a {p.cls}",
+                             candidates=tuple(others))
+    by_label: dict[str, set[str]] = {}
+    for s, lab in labels:
+        by_label.setdefault(lab.casefold(), set()).add(s)
+    close = difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)
+    if not close:
+        close = sorted(k for k in by_label if wanted in k or k in wanted)[:5]
+    iris = list(dict.fromkeys(s for k in close for s in sorted(by_label[k])))
+    cands = [f"{_first_label(s, labels)} <{s}>" for s in iris]
+    kind = f" {p.cls}" if p.cls else ""
+    raise ParameterError(f"{where}: nothing{kind and ' of class' + kind} is labelled {_show(value)!r}"
+                         + (f"; close: {'; '.join(cands)}" if cands else ""),
+                         candidates=tuple(cands))
+
+
+def _first_label(iri: str, labels: list[tuple[str, str]]) -> str:
+    return next((lab for s, lab in labels if s == iri), iri)

@@ -1,0 +1,92 @@
+"""Format query results: SELECT rows, ASK booleans and CONSTRUCT/DESCRIBE graphs, as bytes.
+
+=========  ==============================  ========================================================
+format     SELECT / ASK                    CONSTRUCT / DESCRIBE
+=========  ==============================  ========================================================
+table      aligned text for people         aligned subject / predicate / object text
+csv, tsv   SPARQL 1.1 CSV / TSV results    --
+json       SPARQL 1.1 JSON results         JSON-LD
+xml        SPARQL 1.1 XML results          RDF/XML
+turtle     --                              Turtle with the project's prefixes
+ntriples   --                              N-Triples
+=========  ==============================  ========================================================
+
+The standard formats are pyoxigraph's serializers. Graph results are sorted (stable output); rows keep
+the query's order (use ORDER BY). A format that does not fit the result kind is a :class:`UsageError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pyoxigraph
+
+from .errors import UsageError
+from .export import serialize_rdf
+from .namespaces import PREFIXES
+from .terms import compact, triple_key
+
+FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "ntriples")
+_ROWS = {"csv": pyoxigraph.QueryResultsFormat.CSV, "tsv": pyoxigraph.QueryResultsFormat.TSV,
+         "json": pyoxigraph.QueryResultsFormat.JSON, "xml": pyoxigraph.QueryResultsFormat.XML}
+_GRAPH = {"turtle": pyoxigraph.RdfFormat.TURTLE, "ntriples": pyoxigraph.RdfFormat.N_TRIPLES,
+          "json": pyoxigraph.RdfFormat.JSON_LD, "xml": pyoxigraph.RdfFormat.RDF_XML}
+
+
+def kind(result) -> str:
+    """``rows``, ``boolean`` or ``graph``."""
+    if isinstance(result, pyoxigraph.QuerySolutions):
+        return "rows"
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        return "boolean"
+    return "graph"
+
+
+def cell(term, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """One value for a table: prefixed IRI, literal's lexical form, ``_:id``, or empty when unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.Literal):
+        return term.value
+    return compact(term, prefixes)
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns, a rule under the header, and a row count."""
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def format_result(result, fmt: str = "table", *, prefixes: Mapping[str, str] = PREFIXES) -> bytes:
+    """Serialise a pyoxigraph query result in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    k = kind(result)
+    if k == "graph":
+        triples = sorted(result, key=triple_key)
+        if fmt == "table":
+            rows = [[cell(t.subject, prefixes), cell(t.predicate, prefixes), cell(t.object, prefixes)]
+                    for t in triples]
+            return table(["subject", "predicate", "object"], rows).encode("utf-8")
+        if fmt not in _GRAPH:
+            raise UsageError(f"--format {fmt} is for SELECT and ASK results; this query gives a graph: "
+                             "use turtle, ntriples, json (JSON-LD), xml (RDF/XML) or table")
+        return serialize_rdf(triples, _GRAPH[fmt], dict(prefixes))
+    if fmt in ("turtle", "ntriples"):
+        raise UsageError(f"--format {fmt} is for CONSTRUCT and DESCRIBE results; this query gives "
+                         f"{'rows' if k == 'rows' else 'a boolean'}: use table, csv, tsv, json or xml")
+    if fmt == "table":
+        if k == "boolean":
+            return b"true\n" if bool(result) else b"false\n"
+        names = [v.value for v in result.variables]
+        rows = [[cell(sol[i], prefixes) for i in range(len(names))] for sol in result]
+        return table(names, rows).encode("utf-8")
+    return result.serialize(format=_ROWS[fmt])

@@ -1,0 +1,111 @@
+"""The ASGI application: routes, lifespan (worker pool, store watcher), error pages.
+
+``create_app(settings)`` returns a Starlette app; run it with uvicorn (``bukamal serve``) or drive it
+in-process (``httpx.ASGITransport`` / ``starlette.testclient.TestClient``, lifespan included).
+
+Routes::
+
+    GET|POST /sparql, /query     SPARQL 1.1 Protocol (service description on GET without a query)
+    POST     /sparql, /update    SPARQL Update (with --allow-update and the bearer token)
+    GET      /store?graph=IRI    Graph Store Protocol (PUT/POST/DELETE: writes, as above)
+    GET      /queries            saved queries;  GET /queries/NAME[.csv|.json]  run one
+    GET      /openapi.json       OpenAPI description of the saved-query routes
+    GET      /                   the web query page (YASGUI)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ..errors import BukamalError
+from . import endpoint, gsp, openapi, saved, web
+from .httperrors import HttpError, error_response
+from .middleware import HeadersMiddleware
+from .settings import Settings
+from .workers import WorkerPool
+
+log = logging.getLogger("bukamal.server")
+
+
+def _load_registry(settings: Settings):
+    from ..registry import load_registry
+
+    try:
+        return load_registry(settings.queries_path())
+    except BukamalError as exc:          # the server still answers SPARQL; /queries reports this
+        log.warning("saved queries unavailable: %s", exc)
+        return exc
+
+
+async def reload_store(app: Starlette) -> bool:
+    """Switch to the generation ``store/CURRENT`` names, if new; then re-read the saved queries too
+    (a new build may bring new ones). Called by the watcher and on SIGHUP."""
+    if await app.state.pool.check_reload():
+        app.state.registry = _load_registry(app.state.settings)
+        return True
+    return False
+
+
+async def _watch_store(app: Starlette, interval: float) -> None:
+    """Follow ``store/CURRENT`` every ``interval`` seconds; keep the pool full."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await reload_store(app)
+            app.state.pool.replenish()
+        except (OSError, BukamalError) as exc:
+            log.warning("store watch: %s", exc)
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        pool = WorkerPool(settings.store_dir, size=settings.workers, max_queue=settings.max_queue,
+                          max_bytes=settings.max_result_bytes, stack_mb=settings.worker_stack_mb,
+                          memory_mb=settings.worker_memory_mb)
+        app.state.pool = pool
+        app.state.write_lock = asyncio.Lock()
+        app.state.registry = _load_registry(settings)
+        await pool.start()
+        watcher = asyncio.ensure_future(_watch_store(app, settings.reload_interval_s))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await pool.close()
+
+    async def http_error(request: Request, exc: HTTPException):
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        message = {404: "no such resource", 405: f"{request.method} is not allowed here"}.get(
+            exc.status_code, exc.detail)
+        return error_response(HttpError(exc.status_code, kind, message, headers=dict(exc.headers or {})))
+
+    async def internal_error(request: Request, exc: Exception):
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(HttpError(500, "internal_error", "the server failed on this request"))
+
+    routes = [
+        Route("/sparql", endpoint.sparql, methods=endpoint.SPARQL_METHODS),
+        Route("/query", endpoint.query_only, methods=endpoint.SPARQL_METHODS),
+        Route("/update", endpoint.update_only, methods=endpoint.UPDATE_METHODS),
+        Route("/store", gsp.graph_store, methods=gsp.METHODS),
+        Route("/queries", saved.list_queries, methods=["GET"]),
+        Route("/queries/{name:path}", saved.run_saved, methods=["GET"]),
+        Route("/openapi.json", openapi.openapi, methods=["GET"]),
+        Route("/", web.page, methods=["GET"]),
+        Route("/static/yasgui/{name}", web.yasgui_file, methods=["GET"]),
+        Route("/static/{name}", web.static_file, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error, Exception: internal_error})
+    app.state.settings = settings
+    app.add_middleware(HeadersMiddleware, cors_origins=settings.cors_origins)
+    return app

@@ -1,0 +1,131 @@
+"""Checks a request passes before any query engine sees it.
+
+* the body is read with a hard cap (``413`` past it, whether or not ``Content-Length`` was sent);
+* text must be valid UTF-8 (a leading byte-order mark is dropped), else ``400``;
+* the nesting depth of ``( { [`` is computed on the text with strings, IRIs and comments blanked
+  out, and a query deeper than the cap is refused (``400``): pyoxigraph's recursive parser overflows
+  its stack (and takes the process with it) a few thousand levels down;
+* ``SERVICE`` (federated query) is refused (``400``): the engine would fetch any URL, loopback
+  included; ``LOAD`` in an update is refused for the same reason.
+
+The scanner here is lexical, not a parser: it only has to find where strings, IRIs and comments are.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .httperrors import HttpError
+
+BOM = "\ufeff"
+_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_SERVICE = re.compile(r"(?<![\w?$:.\-])SERVICE(?![\w:\-])", re.IGNORECASE)
+_LOAD = re.compile(r"(?<![\w?$:.\-])LOAD(?![\w:\-])", re.IGNORECASE)
+
+
+class BodyTooLarge(HttpError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, "body_too_large",
+                         f"the request body is larger than the limit of {limit} bytes")
+
+
+async def read_body(receive, limit: int, content_length: str | None) -> bytes:
+    """The whole request body, or :class:`BodyTooLarge` as soon as it passes ``limit`` bytes."""
+    if content_length is not None:
+        try:
+            declared = int(content_length)
+        except ValueError:
+            raise HttpError(400, "bad_request", "the Content-Length header is not a number") from None
+        if declared > limit:
+            raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class ClientDisconnected(Exception):
+    """The client went away before its answer was ready."""
+
+
+def decode_utf8(data: bytes, what: str) -> str:
+    """``data`` as text; ``400`` if it is not UTF-8. A leading byte-order mark is dropped."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpError(400, "bad_encoding",
+                        f"the {what} is not valid UTF-8 (bad byte at offset {exc.start})") from None
+    return strip_bom(text)
+
+
+def strip_bom(text: str) -> str:
+    return text[1:] if text.startswith(BOM) else text
+
+
+def blank(text: str) -> str:
+    """``text`` with the insides of strings, IRIs and comments replaced by spaces (same length)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                if text[j] == "\\":
+                    j += 1
+                elif len(quote) == 1 and text[j] in "\r\n":
+                    break  # a short string cannot span lines: the parser will reject it
+                j += 1
+            j = min(n, j + len(quote)) if j < n and text.startswith(quote, j) else min(j, n)
+            out.append(" " * (j - i))
+            i = j
+        elif c == "<" and (m := _IRIREF.match(text, i)):
+            out.append(" " * (m.end() - i))
+            i = m.end()
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def nesting_depth(blanked: str) -> int:
+    """Deepest nesting of ``( { [`` in already-blanked text."""
+    depth = deepest = 0
+    for c in blanked:
+        if c in "({[":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif c in ")}]" and depth:
+            depth -= 1
+    return deepest
+
+
+def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
+    """Refuse over-deep nesting, ``SERVICE`` and (for updates) ``LOAD``; all ``400``."""
+    blanked = blank(text)
+    depth = nesting_depth(blanked)
+    if depth > max_depth:
+        raise HttpError(400, "too_deep",
+                        f"the {'update' if update else 'query'} nests {depth} levels deep;"
+                        f" this endpoint accepts at most {max_depth}")
+    if _SERVICE.search(blanked):
+        raise HttpError(400, "service_not_allowed",
+                        "SERVICE (federated query) is not allowed on this endpoint")
+    if update and _LOAD.search(blanked):
+        raise HttpError(400, "load_not_allowed", "LOAD (fetching a URL) is not allowed on this endpoint")

@@ -1,0 +1,106 @@
+"""A one-shot writer process: ``python -m loader.server.writer_main SOURCE_GEN TARGET_DIR``.
+
+Published generations are never modified. A write (SPARQL Update or a Graph Store Protocol write)
+copies the current generation (a RocksDB checkpoint: hard links, cheap) into ``TARGET_DIR``, applies
+the change there and exits; the server then publishes ``TARGET_DIR`` as the next generation. If the
+server kills this process at the deadline, nothing was published and the target is deleted.
+
+Input: one frame (:mod:`loader.server.wire`) with the job; output: one frame with the reply.
+Jobs: ``{"op": "update", "update", "base_iri"}`` and
+``{"op": "gsp", "method": "PUT"|"POST"|"DELETE", "graph", "media_type"}`` (body: the RDF payload).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+from .worker_main import _die_with_parent
+
+
+def _apply(store, job: dict, payload: bytes):
+    import pyoxigraph
+
+    from .executor import Reply, clean_message, error_reply
+    from .httperrors import HttpError
+
+    if job["op"] == "update":
+        try:
+            store.update(job["update"], base_iri=job.get("base_iri"))
+        except SyntaxError as exc:
+            return error_reply(HttpError(400, "bad_update", f"the update is not valid SPARQL: {exc}"))
+        except (RuntimeError, ValueError) as exc:     # pyoxigraph: e.g. CLEAR of a missing graph
+            return error_reply(HttpError(400, "update_failed",
+                                         f"the update could not be applied: {clean_message(str(exc))}"))
+        except OSError as exc:
+            print(f"writer: update failed: {exc!r}", file=sys.stderr)
+            return error_reply(HttpError(503, "store_unavailable", "the store could not be written"))
+        return Reply(204, "application/json", b"")
+    graph = pyoxigraph.NamedNode(job["graph"])
+    existed = store.contains_named_graph(graph)
+    method = job["method"]
+    if method == "DELETE":
+        if not existed:
+            return error_reply(HttpError(404, "not_found", f"the store has no graph <{job['graph'][:200]}>"))
+        store.remove_graph(graph)
+        return Reply(204, "application/json", b"")
+    fmt = pyoxigraph.RdfFormat.from_media_type(job["media_type"])
+    if method == "PUT" and existed:
+        store.clear_graph(graph)
+    try:
+        store.load(payload, fmt, base_iri=job["graph"], to_graph=graph)
+    except SyntaxError as exc:
+        return error_reply(HttpError(400, "bad_rdf", f"the request body is not valid {fmt.name}: {exc}"))
+    if not existed:
+        store.add_graph(graph)
+    return Reply(204 if existed else 201, "application/json", b"")
+
+
+def _fsync_tree(root: str) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files + ["."]:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    source, target = argv[0], argv[1]
+    _die_with_parent()
+    channel_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    channel_in = os.fdopen(os.dup(0), "rb")
+
+    import pyoxigraph
+
+    from . import wire
+    from .executor import error_reply
+    from .httperrors import HttpError
+
+    frame = wire.read_blocking(channel_in)
+    if frame is None:
+        return 1
+    job, payload = frame
+    try:
+        pyoxigraph.Store.read_only(source).backup(target)
+        store = pyoxigraph.Store(target)
+    except OSError:
+        reply = error_reply(HttpError(503, "store_unavailable", "the store could not be copied for writing"))
+    else:
+        reply = _apply(store, job, payload)
+        store.flush()
+        del store
+        gc.collect()                 # closes RocksDB
+        if reply.status < 300:
+            _fsync_tree(target)      # durable before the server publishes it
+    channel_out.write(wire.encode(reply.header(), reply.body))
+    channel_out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""The build pipeline end to end on the miniature project: stages, summary, generations, no-op builds,
+failures that leave the store alone, and the query / stats commands on the result."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from loader import store as stores
+from loader.build import build
+from loader.errors import StoreError
+from loader.namespaces import BKG
+from loader.stats import compute
+from loader.terms import compact
+
+from conftest import MINI
+from test_evidence import edit
+
+ASSERTED = {"corpus": 3, "doc-000": 65, "ontology": 52, "shapes": 48, "shared": 5}
+INFERRED = [
+    "bkr:abu-kamal rdf:type bk:Entity", "bkr:abu-kamal bk:near bkr:imam-ali-base",
+    *[f"bkr:claim-000-0{n} {p}" for n in range(1, 6) for p in ("rdf:type rdf:Statement", "bk:statedIn bkr:doc-000")],
+    "bkr:doc-000 rdf:type bk:Document", "bkr:doc-000 rdf:type bk:Source",
+    "bkr:iaf rdf:type bk:Actor", "bkr:iaf rdf:type bk:Entity",
+    "bkr:imam-ali-base rdf:type bk:Entity", "bkr:imam-ali-base rdf:type bk:Place",
+    "bkr:israel rdf:type bk:Actor", "bkr:israel rdf:type bk:Entity", "bkr:israel bk:hasPart bkr:iaf",
+    "bkr:op-2021-06-01-strike rdf:type bk:Operation", "bkr:op-2021-06-01-strike bk:attributionGrade bk:Alleged",
+    'bkr:op-2021-06-01-strike bk:gradeReason "Alleged: named only by hedged claims, no competing agent, '
+    'no denial: bkr:iaf (Reportedly)"',
+    "bk:ArmedForce rdfs:subClassOf bk:Entity", "bk:MilitaryBase rdfs:subClassOf bk:Entity",
+    "bk:NewsReport rdfs:subClassOf bk:Source", "bk:State rdfs:subClassOf bk:Entity",
+    "bk:hasAgent rdfs:range bk:Entity",
+]
+ROWS_QUERY = "SELECT ?s ?o WHERE { ?s bk:near ?o } ORDER BY ?s ?o"
+
+
+def near_rows(store_dir: Path) -> list[tuple[str, str]]:
+    store = stores.open_read_only(store_dir)
+    return [(compact(r["s"]), compact(r["o"])) for r in stores.query(store, ROWS_QUERY, prefixes={"bk": BKG.replace("graph/", "ontology#")})]
+
+
+def generations(store_dir: Path) -> list[str]:
+    return [p.name for _, p in stores.generations(store_dir)]
+
+
+def test_build_reports_each_stage_and_the_graph_counts(tmp_path):
+    seen = []
+    result = build(MINI, tmp_path / "store", progress=lambda n, name, detail, s: seen.append((n, name, detail)))
+    assert seen == [
+        (1, "parse", "5 files, 173 triples"),
+        (2, "evidence", "3 quotes in 1 documents verbatim, 70 data triples covered"),
+        (3, "shacl", "10 shapes, 0 violations"),
+        (4, "reason", "27 triples inferred (of 313 derived), 1 operations graded (Alleged 1)"),
+        (5, "load", "202 quads into gen-000001"),
+    ]
+    assert result.asserted == {BKG + g: n for g, n in ASSERTED.items()}
+    assert (result.inferred, result.shapes, result.grades, result.generation) == (29, 10, {"Alleged": 1}, "gen-000001")
+    assert list(result.timings) == ["parse", "evidence", "shacl", "reason", "load"]
+
+
+def test_the_inferred_graph_holds_exactly_the_closure_and_the_grades(mini_store):
+    store = stores.open_read_only(mini_store)
+    got = sorted(" ".join(compact(t) for t in (q.subject, q.predicate, q.object))
+                 for q in store.quads_for_pattern(None, None, None, ox.NamedNode(BKG + "inferred")))
+    assert got == sorted(INFERRED)
+    asserted = {(q.subject, q.predicate, q.object) for q in store if q.graph_name != ox.NamedNode(BKG + "inferred")}
+    assert not any((q.subject, q.predicate, q.object) in asserted
+                   for q in store.quads_for_pattern(None, None, None, ox.NamedNode(BKG + "inferred")))
+
+
+def test_cli_build_prints_progress_and_summary(tmp_path, cli):
+    result = cli("build", "--root", MINI, "--store", tmp_path / "store")
+    assert result.exit_code == 0
+    assert [line.rsplit("   ", 1)[0] for line in result.stderr.splitlines()] == [
+        "[1/5] parse     5 files, 173 triples",
+        "[2/5] evidence  3 quotes in 1 documents verbatim, 70 data triples covered",
+        "[3/5] shacl     10 shapes, 0 violations",
+        "[4/5] reason    27 triples inferred (of 313 derived), 1 operations graded (Alleged 1)",
+        "[5/5] load      202 quads into gen-000001",
+    ]
+    lines = result.stdout.splitlines()
+    assert lines[:11] == [
+        "graph         asserted  inferred",
+        "------------  --------  --------",
+        "bkg:corpus    3",
+        "bkg:doc-000   65",
+        "bkg:ontology  52",
+        "bkg:shapes    48",
+        "bkg:shared    5",
+        "bkg:inferred            29",
+        "total         173       29",
+        "shapes checked: 10 (0 violations)",
+        "attribution grades: Alleged 1",
+    ]
+    assert lines[11].startswith("time: parse ")
+    assert lines[12] == f"published gen-000001 in {tmp_path / 'store'}"
+
+
+def test_second_build_with_unchanged_inputs_does_nothing(tmp_path, cli):
+    store_dir = tmp_path / "store"
+    assert cli("build", "--root", MINI, "--store", store_dir).exit_code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in store_dir.iterdir()}
+    result = cli("build", "--root", MINI, "--store", store_dir)
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert result.stdout == (f"store is up to date (gen-000001 in {store_dir}, inputs unchanged: 173 asserted and "
+                             "29 inferred triples); use --force to rebuild\n")
+    assert {p.name: p.stat().st_mtime_ns for p in store_dir.iterdir()} == before
+
+
+def test_force_rebuilds_and_generations_are_pruned_to_current_and_previous(tmp_path):
+    store_dir = tmp_path / "store"
+    assert build(MINI, store_dir).generation == "gen-000001"
+    second = build(MINI, store_dir, force=True)
+    assert (second.generation, second.previous, second.pruned) == ("gen-000002", "gen-000001", [])
+    third = build(MINI, store_dir, force=True)
+    assert (third.generation, third.previous, third.pruned) == ("gen-000003", "gen-000002", ["gen-000001"])
+    assert generations(store_dir) == ["gen-000002", "gen-000003"]
+    assert (store_dir / "CURRENT").read_text(encoding="utf-8") == "gen-000003\n"
+
+
+def test_a_changed_input_rebuilds(mini, tmp_path):
+    store_dir = tmp_path / "store"
+    build(mini, store_dir)
+    assert near_rows(store_dir) == [("bkr:abu-kamal", "bkr:imam-ali-base"), ("bkr:imam-ali-base", "bkr:abu-kamal")]
+    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
+        fh.write("# a comment changes the bytes, so the inputs changed\n")
+    assert build(mini, store_dir).generation == "gen-000002"
+
+
+@pytest.mark.parametrize("breakage", ["syntax", "evidence", "shacl"])
+def test_a_failed_build_leaves_the_current_store_untouched(mini, tmp_path, cli, breakage):
+    store_dir = tmp_path / "store"
+    build(mini, store_dir)
+    rows = near_rows(store_dir)
+    doc = mini / "triples" / "doc-000.ttl"
+    if breakage == "syntax":
+        edit(doc, "bkr:iaf bk:partOf bkr:israel .", "bkr:iaf bk:partOf bkr:israel")
+    elif breakage == "evidence":
+        edit(doc, "bk:startOffset 17 ;", "bk:startOffset 16 ;")
+    else:
+        edit(doc, '    rdfs:label "Airstrike on the Imam Ali base, 1 June 2021"@en ;\n', "")
+    result = cli("build", "--root", mini, "--store", store_dir)
+    assert result.exit_code == 1
+    assert (store_dir / "CURRENT").read_text(encoding="utf-8") == "gen-000001\n"
+    assert generations(store_dir) == ["gen-000001"]
+    assert sorted(p.name for p in store_dir.iterdir()) == ["CURRENT", "LOCK", "gen-000001"]
+    assert near_rows(store_dir) == rows
+
+
+def test_leftovers_of_a_killed_build_are_removed(tmp_path):
+    store_dir = tmp_path / "store"
+    build(MINI, store_dir)
+    (store_dir / ".build-123-456").mkdir()
+    (store_dir / ".build-123-456" / "000001.sst").write_bytes(b"half")
+    (store_dir / "CURRENT.tmp").write_text("gen-000009\n", encoding="utf-8")
+    build(MINI, store_dir, force=True)
+    assert sorted(p.name for p in store_dir.iterdir()) == ["CURRENT", "LOCK", "gen-000001", "gen-000002"]
+
+
+def test_only_one_build_at_a_time(tmp_path, cli):
+    store_dir = tmp_path / "store"
+    with stores.build_lock(store_dir):
+        with pytest.raises(StoreError) as err:
+            build(MINI, store_dir)
+        result = cli("build", "--root", MINI, "--store", store_dir)
+    assert str(err.value) == f"another build is running on {store_dir} (it holds LOCK)"
+    assert (result.exit_code, result.stderr) == (3, f"error: another build is running on {store_dir} (it holds LOCK)\n")
+
+
+def test_store_dir_defaults_to_root_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("BUKAMAL_STORE", raising=False)
+    import shutil
+    shutil.copytree(MINI, tmp_path / "p")
+    assert build(tmp_path / "p").store_dir == tmp_path / "p" / "store"
+    assert (tmp_path / "p" / "store" / "CURRENT").is_file()
+
+
+# ------------------------------------------------------------------ query and stats on the built store
+
+def test_query_prints_a_table(mini_store, tmp_path, cli):
+    (tmp_path / "q.rq").write_text(ROWS_QUERY, encoding="utf-8")
+    result = cli("query", tmp_path / "q.rq", "--store", mini_store)
+    assert (result.exit_code, result.stdout) == (0, (
+        "s                  o\n"
+        "-----------------  -----------------\n"
+        "bkr:abu-kamal      bkr:imam-ali-base\n"
+        "bkr:imam-ali-base  bkr:abu-kamal\n"
+        "(2 rows)\n"))
+
+
+@pytest.mark.parametrize("fmt,expected", [
+    ("csv", "s,o\nhttps://w3id.org/bukamal-kg/id/abu-kamal,https://w3id.org/bukamal-kg/id/imam-ali-base\n"
+            "https://w3id.org/bukamal-kg/id/imam-ali-base,https://w3id.org/bukamal-kg/id/abu-kamal\n"),
+    ("tsv", "?s\t?o\n<https://w3id.org/bukamal-kg/id/abu-kamal>\t<https://w3id.org/bukamal-kg/id/imam-ali-base>\n"
+            "<https://w3id.org/bukamal-kg/id/imam-ali-base>\t<https://w3id.org/bukamal-kg/id/abu-kamal>\n"),
+])
+def test_query_formats(mini_store, tmp_path, cli, fmt, expected):
+    (tmp_path / "q.rq").write_text(ROWS_QUERY, encoding="utf-8")
+    result = cli("query", tmp_path / "q.rq", "--store", mini_store, "--format", fmt)
+    assert (result.exit_code, result.stdout) == (0, expected)
+
+
+def test_construct_as_ntriples_and_ask_as_table(mini_store, tmp_path, cli):
+    (tmp_path / "c.rq").write_text("CONSTRUCT { ?s bk:near ?o } WHERE { GRAPH bkg:doc-000 { ?s bk:near ?o } }",
+                                   encoding="utf-8")
+    (tmp_path / "a.rq").write_text("ASK { bkr:israel bk:hasPart bkr:iaf }", encoding="utf-8")
+    c = cli("query", tmp_path / "c.rq", "--store", mini_store, "--format", "ntriples")
+    a = cli("query", tmp_path / "a.rq", "--store", mini_store)
+    assert (c.exit_code, c.stdout) == (0, "<https://w3id.org/bukamal-kg/id/imam-ali-base> "
+                                          "<https://w3id.org/bukamal-kg/ontology#near> "
+                                          "<https://w3id.org/bukamal-kg/id/abu-kamal> .\n")
+    assert (a.exit_code, a.stdout) == (0, "true\n")
+
+
+def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
+    (tmp_path / "bad.rq").write_text("SELECT * WHERE {\n  ?s ?p }", encoding="utf-8")
+    (tmp_path / "q.rq").write_text(ROWS_QUERY, encoding="utf-8")
+    bad = cli("query", tmp_path / "bad.rq", "--store", mini_store)
+    assert bad.exit_code == 1
+    assert bad.stderr == f"error: {tmp_path / 'bad.rq'}:2:10: invalid SPARQL: expected one of LATERAL, SERVICE, [_]\n"
+    missing = cli("query", tmp_path / "nope.rq", "--store", mini_store)
+    assert (missing.exit_code, missing.stderr) == (2, f"error: no such query file: {tmp_path / 'nope.rq'}\n")
+    wrong = cli("query", tmp_path / "q.rq", "--store", mini_store, "--format", "turtle")
+    assert (wrong.exit_code, wrong.stderr) == (2, "error: --format turtle is for CONSTRUCT and DESCRIBE results; "
+                                                  "this query gives rows: use table, csv, tsv, json or xml\n")
+    nostore = cli("query", tmp_path / "q.rq", "--store", tmp_path / "empty")
+    assert (nostore.exit_code, nostore.stderr) == (3, "error: no store has been built yet: run `bukamal build` first\n")
+
+
+def test_debug_shows_the_traceback(tmp_path, cli):
+    (tmp_path / "q.rq").write_text(ROWS_QUERY, encoding="utf-8")
+    result = cli("--debug", "query", tmp_path / "q.rq", "--store", tmp_path / "empty")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Traceback (most recent call last):")
+    assert result.stderr.endswith("error: no store has been built yet: run `bukamal build` first\n")
+
+
+def test_stats(mini_store, cli):
+    stats = compute(stores.open_read_only(mini_store))
+    assert stats.graphs == [(BKG + g, n) for g, n in
+                            [("corpus", 3), ("doc-000", 65), ("inferred", 29), ("ontology", 52), ("shapes", 48), ("shared", 5)]]
+    assert [(compact(ox.NamedNode(c)), n) for c, n in stats.classes] == [
+        ("bk:Claim", 5), ("bk:Entity", 4), ("bk:Evidence", 3), ("bk:Stance", 3), ("bk:Actor", 2), ("bk:Place", 2),
+        ("bk:Airstrike", 1), ("bk:ArmedForce", 1), ("bk:Document", 1), ("bk:MilitaryBase", 1), ("bk:NewsReport", 1),
+        ("bk:Operation", 1), ("bk:Source", 1), ("bk:State", 1), ("bk:TimeSpec", 1)]
+    # 3 evidence, 5 claims, and the 5 triples they reify are all asserted
+    assert stats.documents == [("https://w3id.org/bukamal-kg/id/doc-000", "000_mini.txt", 3, 5, 5)]
+    result = cli("stats", "--store", mini_store)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-4:] == [
+        "document     file          evidence  claims  facts",
+        "-----------  ------------  --------  ------  -----",
+        "bkr:doc-000  000_mini.txt  3         5       5",
+        "(1 row)",
+    ]

@@ -1,0 +1,143 @@
+"""Stage 2: quotes verbatim at their offsets, document checksums, and the coverage rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loader.errors import EvidenceError
+from loader.evidence import check
+from loader.parse import discover, parse_all
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def problems(root: Path) -> list[str]:
+    with pytest.raises(EvidenceError) as err:
+        check(parse_all(discover(root)), root)
+    return str(err.value).splitlines()
+
+
+def test_the_fixture_passes_with_its_counts(mini):
+    summary = check(parse_all(discover(mini)), mini)
+    assert (summary.evidence, summary.documents, summary.facts) == (3, 1, 70)
+
+
+def test_quote_at_wrong_offsets_names_evidence_claim_document_and_the_right_offsets(mini):
+    edit(mini / "triples" / "doc-000.ttl", "bk:startOffset 17 ;\n    bk:endOffset 54", "bk:startOffset 18 ;\n    bk:endOffset 55")
+    assert problems(mini) == [
+        "1 evidence problem:",
+        'triples/doc-000.ttl:16: bkr:ev-000-01 (used by bkr:claim-000-01 (bkr:imam-ali-base bk:near bkr:abu-kamal)): '
+        'quote "The Imam Ali base lies near Abu Kamal" is not at 18..55 of corpus/000_mini.txt (bkr:doc-000): '
+        'the text there is "he Imam Ali base lies near Abu Kamal."; the quote occurs at startOffset 17 endOffset 54',
+    ]
+
+
+def test_quote_missing_from_the_corpus_names_the_fact_and_the_document(mini):
+    edit(mini / "triples" / "doc-000.ttl", '"The Israeli Air Force is part of the armed forces of Israel"',
+         '"The Israeli Air Force is part of the air force of Israel"')
+    assert problems(mini) == [
+        "1 evidence problem:",
+        'triples/doc-000.ttl:49: bkr:ev-000-03 (used by bkr:claim-000-05 (bkr:iaf bk:partOf bkr:israel)): '
+        'quote "The Israeli Air Force is part of the air force of Israel" is not at 149..208 of corpus/000_mini.txt '
+        '(bkr:doc-000): the text there is "The Israeli Air Force is part of the armed forces of Israel"; '
+        "the quote occurs nowhere in the document",
+    ]
+
+
+def test_cli_reports_a_missing_quote_with_exit_1(mini, tmp_path, cli):
+    edit(mini / "triples" / "doc-000.ttl", '"The Imam Ali base lies near Abu Kamal"', '"The Imam Ali base lies by Abu Kamal"')
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-2:] == [
+        "error: 1 evidence problem:",
+        'triples/doc-000.ttl:16: bkr:ev-000-01 (used by bkr:claim-000-01 (bkr:imam-ali-base bk:near bkr:abu-kamal)): '
+        'quote "The Imam Ali base lies by Abu Kamal" is not at 17..54 of corpus/000_mini.txt (bkr:doc-000): '
+        'the text there is "The Imam Ali base lies near Abu Kamal"; the quote occurs nowhere in the document',
+    ]
+
+
+def test_offsets_outside_the_document(mini):
+    edit(mini / "triples" / "doc-000.ttl", "bk:startOffset 149 ;\n    bk:endOffset 208", "bk:startOffset 500 ;\n    bk:endOffset 559")
+    assert problems(mini)[1].endswith(
+        "is not at 500..559 of corpus/000_mini.txt (bkr:doc-000): offsets 500..559 lie outside the document "
+        "(length 210); the quote occurs at startOffset 149 endOffset 208")
+
+
+def test_checksum_mismatch(mini):
+    edit(mini / "corpus" / "metadata.ttl", "8cdc48026bd2", "0000048026bd2")
+    assert problems(mini) == [
+        "1 evidence problem:",
+        "corpus/metadata.ttl:4: bkr:doc-000 declares bk:sha256 "
+        "0000048026bd2f3ea8da8b4c1617bcf6c0c5b75f5f7029ca2b9a3a7ad6f3f6b69 but corpus/000_mini.txt has "
+        "8cdc48026bd2f3ea8da8b4c1617bcf6c0c5b75f5f7029ca2b9a3a7ad6f3f6b69",
+    ]
+
+
+def test_missing_corpus_file(mini):
+    (mini / "corpus" / "000_mini.txt").unlink()
+    assert problems(mini) == [
+        "4 evidence problems:",
+        "corpus/metadata.ttl:4: bkr:doc-000 names the file corpus/000_mini.txt, which does not exist",
+        "triples/doc-000.ttl:16: bkr:ev-000-01 (used by bkr:claim-000-01 (bkr:imam-ali-base bk:near bkr:abu-kamal)): "
+        "its document bkr:doc-000 has no readable corpus file",
+        "triples/doc-000.ttl:28: bkr:ev-000-02 (used by bkr:claim-000-02 (bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf), "
+        "bkr:claim-000-03 (bkr:op-2021-06-01-strike bk:hasTarget bkr:imam-ali-base), "
+        "bkr:claim-000-04 (bkr:op-2021-06-01-strike bk:hasTime bkr:time-2021-06-01)): "
+        "its document bkr:doc-000 has no readable corpus file",
+        "triples/doc-000.ttl:49: bkr:ev-000-03 (used by bkr:claim-000-05 (bkr:iaf bk:partOf bkr:israel)): "
+        "its document bkr:doc-000 has no readable corpus file",
+    ]
+
+
+def test_a_fact_without_a_claim_is_named_with_its_graph(mini):
+    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
+        fh.write("bkr:iaf bk:near bkr:abu-kamal .\n")
+    assert problems(mini) == [
+        "1 evidence problem:",
+        "triples/doc-000.ttl:8: bkr:iaf bk:near bkr:abu-kamal (graph bkg:doc-000): no claim with evidence covers this triple",
+    ]
+
+
+def test_a_claim_without_evidence_does_not_cover(mini):
+    edit(mini / "triples" / "doc-000.ttl", "    bk:evidence bkr:ev-000-03 ;\n", "")
+    assert problems(mini) == [
+        "1 evidence problem:",
+        "triples/doc-000.ttl:8: bkr:iaf bk:partOf bkr:israel (graph bkg:doc-000): no claim with evidence covers this triple",
+    ]
+
+
+def test_names_need_a_mention_and_alt_labels_need_a_quote(mini):
+    with open(mini / "triples" / "shared.ttl", "a", encoding="utf-8") as fh:
+        fh.write('bkr:israel skos:altLabel "State of Israel"@en .\n'
+                 'bkr:nowhere a bk:Place ;\n    rdfs:label "Nowhere"@en .\n')
+    assert problems(mini) == [
+        "3 evidence problems:",
+        'triples/shared.ttl:6: bkr:israel skos:altLabel "State of Israel"@en (graph bkg:shared): the name '
+        '"State of Israel" occurs in no quote of an evidence that mentions bkr:israel',
+        "triples/shared.ttl:12: bkr:nowhere rdf:type bk:Place (graph bkg:shared): bkr:nowhere is neither "
+        "mentioned by an evidence nor part of a claim",
+        'triples/shared.ttl:12: bkr:nowhere rdfs:label "Nowhere"@en (graph bkg:shared): bkr:nowhere is neither '
+        "mentioned by an evidence nor part of a claim",
+    ]
+
+
+def test_alt_labels_match_quotes_case_insensitively(mini):
+    # shared.ttl already gives Abu Kamal the altLabel "abu kamal"; the quote says "Abu Kamal"
+    assert '"abu kamal"@en' in (mini / "triples" / "shared.ttl").read_text(encoding="utf-8")
+    check(parse_all(discover(mini)), mini)
+
+
+def test_a_time_must_hang_from_a_fact(mini):
+    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
+        fh.write('bkr:time-orphan a bk:TimeSpec ;\n    rdfs:label "some day" .\n')
+    assert problems(mini) == [
+        "1 evidence problem:",
+        "triples/doc-000.ttl:60: bkr:time-orphan is a time, quantity or geometry that no fact points to "
+        "(graph bkg:doc-000)",
+    ]

@@ -1,0 +1,218 @@
+"""Parameter validation and binding: types, labels, defaults, errors, and hostile values."""
+
+from __future__ import annotations
+
+import pyoxigraph
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from queries_support import QUERIES_DIR, fixture_store, result_table
+
+from loader.errors import ParameterError
+from loader.params import bind
+from loader.registry import load_registry, parse_text
+from loader.saved import run
+
+BKR = "https://w3id.org/bukamal-kg/id/"
+BK = "https://w3id.org/bukamal-kg/ontology#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+TYPES_QUERY = parse_text("t", """#+ title: T
+#+ description: every type
+#+ param: thing iri optional -- a thing
+#+ param: place iri optional class=bk:Place -- a place
+#+ param: text string optional -- text
+#+ param: from date optional bound=start -- from
+#+ param: to date optional bound=end default=2020-02 -- to
+#+ param: n integer optional min=0 max=100 -- n
+#+ param: word enum optional values=one|two -- word
+#+ param: kind enum optional values=bk:Killed|bk:Injured -- kind
+#+ param: need string required -- needed
+#+ example: bukamal query t --param need=x
+SELECT ?thing ?place ?text ?from ?to ?n ?word ?kind ?need WHERE { }
+""", "t.rq")
+
+
+@pytest.fixture(scope="module")
+def store():
+    return fixture_store()
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(QUERIES_DIR)
+
+
+def values(raw, store):
+    return {k.value: v for k, v in bind(TYPES_QUERY, {"need": "x", **raw}, store).items()}
+
+
+def date(text):
+    return pyoxigraph.Literal(text, datatype=pyoxigraph.NamedNode(XSD + "date"))
+
+
+def test_defaults_and_unbound(store):
+    assert values({}, store) == {"to": date("2020-02-29"), "need": pyoxigraph.Literal("x")}
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ({"from": "2019"}, date("2019-01-01")),
+    ({"from": "2019-06"}, date("2019-06-01")),
+    ({"from": "2019-06-30"}, date("2019-06-30")),
+    ({"to": "2019"}, date("2019-12-31")),
+    ({"to": "2019-02"}, date("2019-02-28")),
+    ({"to": "2019-12"}, date("2019-12-31")),
+    ({"n": "42"}, pyoxigraph.Literal("42", datatype=pyoxigraph.NamedNode(XSD + "integer"))),
+    ({"n": "+007"}, pyoxigraph.Literal("7", datatype=pyoxigraph.NamedNode(XSD + "integer"))),
+    ({"word": "two"}, pyoxigraph.Literal("two")),
+    ({"kind": "bk:Injured"}, pyoxigraph.NamedNode(BK + "Injured")),
+    ({"text": "al-Bukamal \"quoted\" } UNION {"}, pyoxigraph.Literal("al-Bukamal \"quoted\" } UNION {")),
+    ({"thing": "bkr:op-1"}, pyoxigraph.NamedNode(BKR + "op-1")),
+    ({"thing": f"<{BKR}op-1>"}, pyoxigraph.NamedNode(BKR + "op-1")),
+    ({"thing": f"{BKR}op-1"}, pyoxigraph.NamedNode(BKR + "op-1")),
+    ({"thing": "townsville"}, pyoxigraph.NamedNode(BKR + "town")),
+    ({"thing": "  THE BASE "}, pyoxigraph.NamedNode(BKR + "base")),
+    ({"place": "Town"}, None),  # ambiguous among places too: checked below
+])
+def test_valid_values(store, raw, expected):
+    if expected is None:
+        with pytest.raises(ParameterError):
+            values(raw, store)
+        return
+    (name,) = raw
+    assert values(raw, store)[name] == expected
+
+
+@pytest.mark.parametrize("raw,message", [
+    ({"from": "2019-13"}, "t: parameter 'from': expected a date YYYY, YYYY-MM or YYYY-MM-DD, got '2019-13'"),
+    ({"from": "2019-02-30"}, "t: parameter 'from': expected a date YYYY, YYYY-MM or YYYY-MM-DD, got '2019-02-30'"),
+    ({"from": "19"}, "t: parameter 'from': expected a date YYYY, YYYY-MM or YYYY-MM-DD, got '19'"),
+    ({"from": "2019-01-01T00:00"},
+     "t: parameter 'from': expected a date YYYY, YYYY-MM or YYYY-MM-DD, got '2019-01-01T00:00'"),
+    ({"n": "1.5"}, "t: parameter 'n': expected an integer, got '1.5'"),
+    ({"n": "101"}, "t: parameter 'n': 101 is outside 0..100"),
+    ({"n": "-1"}, "t: parameter 'n': -1 is outside 0..100"),
+    ({"n": "9" * 19}, "t: parameter 'n': expected an integer, got '9999999999999999999'"),
+    ({"word": "three"}, "t: parameter 'word': 'three' is not one of one, two"),
+    ({"word": "One"}, "t: parameter 'word': 'One' is not one of one, two"),
+    ({"kind": "Killed"}, "t: parameter 'kind': 'Killed' is not one of bk:Killed, bk:Injured"),
+    ({"text": "x" * 201}, "t: parameter 'text': longer than 200 characters"),
+    ({"text": "a\x00b"}, "t: parameter 'text': the value contains a NUL character"),
+    ({"text": "a\nb"}, "t: parameter 'text': the value contains control characters"),
+    ({"thing": "bkr:op 1"}, "t: parameter 'thing': 'bkr:op 1' is not a valid prefixed name"),
+    ({"thing": "Abu Dhabi"}, "t: parameter 'thing': nothing is labelled 'Abu Dhabi'"),
+    ({"thing": "bkr:op-1>"}, "t: parameter 'thing': 'bkr:op-1>' is not a valid prefixed name"),
+    ({"thing": "<http://x/a>b>"}, "t: parameter 'thing': '<http://x/a>b>' is not a valid absolute IRI"),
+    ({"thing": "<http://x/a b>"}, "t: parameter 'thing': '<http://x/a b>' is not a valid absolute IRI"),
+    ({"thing": "<relative>"}, "t: parameter 'thing': '<relative>' is not a valid absolute IRI"),
+    ({"thing": "http://example.org/nothing"},
+     "t: parameter 'thing': unknown IRI <http://example.org/nothing>"),
+    ({"thing": "Town"},
+     "t: parameter 'thing': 'Town' names several things: <https://w3id.org/bukamal-kg/id/town> (Townsville);"
+     " <https://w3id.org/bukamal-kg/id/town-district> (Town District); give the IRI instead"),
+    ({"thing": "Townsvile"},
+     "t: parameter 'thing': nothing is labelled 'Townsvile'; close: Townsville <https://w3id.org/bukamal-kg/id/town>;"
+     " Town District <https://w3id.org/bukamal-kg/id/town-district>"),
+    ({"place": "US"},
+     "t: parameter 'place': 'US' names <https://w3id.org/bukamal-kg/id/usa>, not a bk:Place"),
+    ({"place": "bkr:usa"}, "t: parameter 'place': <https://w3id.org/bukamal-kg/id/usa> is not a bk:Place"),
+    ({"colour": "red"}, "t: unknown parameter 'colour' (parameters: thing, place, text, from, to, n, word, kind, need)"),
+    ({"need": ""}, "t: missing required parameter 'need' (string): needed"),
+])
+def test_invalid_values(store, raw, message):
+    with pytest.raises(ParameterError) as err:
+        bind(TYPES_QUERY, {"need": "x", **raw}, store)
+    assert str(err.value) == message
+    assert err.value.exit_code == 2 and err.value.status == 400
+
+
+def test_ambiguous_lists_candidates(store):
+    with pytest.raises(ParameterError) as err:
+        bind(TYPES_QUERY, {"need": "x", "thing": "town"}, store)
+    assert err.value.candidates == (BKR + "town", BKR + "town-district")
+
+
+def test_missing_required(store):
+    with pytest.raises(ParameterError) as err:
+        bind(TYPES_QUERY, {}, store)
+    assert str(err.value) == "t: missing required parameter 'need' (string): needed"
+
+
+def test_empty_optional_is_not_given(store):
+    assert values({"thing": "", "to": ""}, store) == values({}, store)
+
+
+# ---------------------------------------------------------------- injection
+
+HOSTILE_STRINGS = [
+    '" ) } UNION { ?evidence ?p ?quote } #',
+    "' } UNION { ?s ?p ?o } #",
+    '"""} UNION {?evidence <https://w3id.org/bukamal-kg/ontology#quote> ?quote}"""',
+    "base\") || true || (\"",
+    "} UNION {",
+    "\\u0022 } UNION { ?s ?p ?o }",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_STRINGS)
+def test_hostile_strings_are_just_text(store, registry, hostile):
+    columns, rows = result_table(run(registry.get("find-quotes"), {"text": hostile}, store))
+    assert rows == []
+
+
+HOSTILE_IRIS = [
+    "bkr:base> } UNION { ?attack ?p ?o } #",
+    "<https://w3id.org/bukamal-kg/id/base> } UNION { ?s ?p ?o",
+    "https://w3id.org/bukamal-kg/id/base>{",
+    "} UNION {",
+    "the base\x00",
+    "<https://w3id.org/bukamal-kg/id/base\x00>",
+    "bkr:base\\u003e",
+    "bkr:base\n} UNION {",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_IRIS)
+def test_hostile_iris_are_rejected(store, registry, hostile):
+    with pytest.raises(ParameterError):
+        run(registry.get("strikes"), {"site": hostile}, store)
+
+
+@pytest.mark.parametrize("name,param", [("strikes", "from"), ("casualties", "kind"), ("nearby", "radius")])
+@pytest.mark.parametrize("hostile", ["2019\x00", "2019) || true", "} UNION {", "bk:Killed>", "1 } UNION { ?s ?p ?o"])
+def test_hostile_typed_values_are_rejected(store, registry, name, param, hostile):
+    raw = {param: hostile}
+    if name == "nearby":
+        raw["place"] = "the base"
+    with pytest.raises(ParameterError):
+        run(registry.get(name), raw, store)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=60))
+def test_any_text_is_an_error_or_a_literal_match(store, registry, text):
+    query = registry.get("find-quotes")
+    try:
+        result = run(query, {"text": text}, store)
+    except ParameterError:
+        assert text == "" or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+        return
+    quotes = [row["quote"].value for row in result]
+    assert all(text.lower() in q.lower() for q in quotes)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=60))
+def test_any_site_is_an_error_or_a_known_thing(store, registry, text):
+    query = registry.get("strikes")
+    try:
+        subs = bind(query, {"site": text}, store)
+    except ParameterError:
+        return
+    if text.strip() == "":
+        assert subs == {}
+        return
+    site = subs[pyoxigraph.Variable("site")]
+    assert isinstance(site, pyoxigraph.NamedNode)
+    assert any(True for _ in store.quads_for_pattern(site, None, None, None)) or \
+        any(True for _ in store.quads_for_pattern(None, None, site, None))

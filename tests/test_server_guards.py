@@ -1,0 +1,190 @@
+"""Bad inputs, each with its exact status and error kind, and the server still answering afterwards."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from server_support import DATA, LiveServer, raw_get, settings, write_generation
+
+Q = {"content-type": "application/sparql-query"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+MIB = 1 << 20
+
+
+def nested_groups(n: int) -> bytes:
+    return ("SELECT * WHERE " + "{" * n + "?s ?p ?o" + "}" * n).encode()
+
+
+def nested_parens(n: int) -> bytes:
+    return ("SELECT (" + "(" * n + "1" + ")" * n + " AS ?x) {}").encode()
+
+
+# (id, method, url, headers, body, status, error kind)
+CASES = [
+    ("syntax-error", "GET", "/sparql?query=ASK%20%7B", {}, None, 400, "bad_query"),
+    ("unknown-prefix", "POST", "/sparql", Q, b"SELECT * { ?s a foo:Bar }", 400, "bad_query"),
+    ("update-keyword-as-query", "POST", "/sparql", Q, b"CLEAR ALL", 400, "bad_query"),
+    ("empty-query", "POST", "/sparql", Q, b"", 400, "bad_query"),
+    ("text-plain", "POST", "/sparql", {"content-type": "text/plain"}, b"ASK {}", 415, "unsupported_media_type"),
+    ("json-body", "POST", "/sparql", {"content-type": "application/json"}, b'{"query": "ASK {}"}', 415,
+     "unsupported_media_type"),
+    ("no-content-type", "POST", "/sparql", {}, b"ASK {}", 415, "unsupported_media_type"),
+    ("latin1-form", "POST", "/sparql", {"content-type": "application/x-www-form-urlencoded; charset=ISO-8859-1"},
+     b"query=ASK%20%7B%7D", 415, "unsupported_media_type"),
+    ("utf16-direct", "POST", "/sparql", {"content-type": "application/sparql-query; charset=UTF-16"},
+     "ASK {}".encode("utf-16"), 415, "unsupported_media_type"),
+    ("accept-image", "GET", "/sparql?query=ASK%20%7B%7D", {"accept": "image/png"}, None, 406, "not_acceptable"),
+    ("accept-q0", "GET", "/sparql?query=ASK%20%7B%7D", {"accept": "*/*;q=0"}, None, 406, "not_acceptable"),
+    ("select-as-turtle", "GET", "/sparql?query=SELECT%20*%20%7B%7D", {"accept": "text/turtle"}, None, 406,
+     "not_acceptable"),
+    ("construct-as-csv", "GET", "/sparql?query=CONSTRUCT%20WHERE%20%7B%7D", {"accept": "text/csv"}, None, 406,
+     "not_acceptable"),
+    ("method-delete", "DELETE", "/sparql", {}, None, 405, "method_not_allowed"),
+    ("method-put-query-route", "PUT", "/query", {}, None, 405, "method_not_allowed"),
+    ("two-queries", "GET", "/sparql?query=ASK%7B%7D&query=ASK%7B%7D", {}, None, 400, "bad_request"),
+    # an update (even a malformed one) on a read-only server is refused before anything else
+    ("query-and-update", "POST", "/sparql", FORM, b"query=ASK%7B%7D&update=CLEAR%20ALL", 403, "read_only"),
+    ("form-without-query", "POST", "/sparql", FORM, b"default-graph-uri=urn%3Ax", 400, "bad_request"),
+    ("bad-default-graph-iri", "GET", "/sparql?query=ASK%7B%7D&default-graph-uri=not%20an%20iri", {}, None, 400,
+     "bad_request"),
+    ("body-1MiB-plus-1", "POST", "/sparql", Q, b"#" * MIB + b"\n", 413, "body_too_large"),
+    ("nesting-129-groups", "POST", "/sparql", Q, nested_groups(129), 400, "too_deep"),
+    ("nesting-1000-groups", "POST", "/sparql", Q, nested_groups(1000), 400, "too_deep"),
+    ("nesting-5000-groups", "POST", "/sparql", Q, nested_groups(5000), 400, "too_deep"),
+    ("nesting-50000-groups", "POST", "/sparql", Q, nested_groups(50000), 400, "too_deep"),
+    ("nesting-5000-parens", "POST", "/sparql", Q, nested_parens(5000), 400, "too_deep"),
+    ("nesting-50000-brackets", "POST", "/sparql", Q,
+     ("SELECT * { ?s ?p " + "[ ?q " * 50000 + "1" + " ]" * 50000 + " }").encode(), 400, "too_deep"),
+    ("nesting-5000-in-form", "POST", "/sparql", FORM,
+     b"query=" + nested_groups(5000).replace(b"{", b"%7B").replace(b"}", b"%7D").replace(b" ", b"+"), 400,
+     "too_deep"),
+    ("service", "POST", "/sparql", Q, b"SELECT * { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }", 400,
+     "service_not_allowed"),
+    ("service-silent-lowercase", "POST", "/sparql", Q,
+     b"select * { service silent <http://localhost/> { ?s ?p ?o } }", 400, "service_not_allowed"),
+    ("service-variable-endpoint", "POST", "/sparql", Q, b"SELECT * { SERVICE ?x { ?s ?p ?o } }", 400,
+     "service_not_allowed"),
+    ("invalid-utf8-body", "POST", "/sparql", Q, b"ASK { FILTER(\"\xff\" = \"a\") }", 400, "bad_encoding"),
+    ("invalid-utf8-form", "POST", "/sparql", FORM, b"query=ASK%20%7B%7D%FF", 400, "bad_encoding"),
+    ("invalid-utf8-url", "GET", "/sparql?query=ASK%20%7B%7D%C3%28", {}, None, 400, "bad_encoding"),
+    ("overlong-utf8-url", "GET", "/sparql?query=%C0%AF", {}, None, 400, "bad_encoding"),
+    ("invalid-utf8-path", "GET", "/queries/labels%FF", {}, None, 400, "bad_encoding"),
+    ("invalid-utf8-path-unknown-route", "GET", "/%C3%28", {}, None, 400, "bad_encoding"),
+    ("update-on-query-route", "POST", "/query", {"content-type": "application/sparql-update"}, b"CLEAR ALL",
+     400, "bad_request"),
+    ("unknown-route", "GET", "/etc/passwd", {}, None, 404, "not_found"),
+    ("gsp-unknown-graph", "GET", "/store?graph=urn%3Ano%3Asuch%3Agraph", {}, None, 404, "not_found"),
+    ("gsp-no-graph-named", "GET", "/store", {}, None, 400, "bad_request"),
+    ("saved-unknown", "GET", "/queries/no-such-query", {}, None, 404, "not_found"),
+    ("saved-missing-required", "GET", "/queries/parts", {}, None, 400, "bad_parameter"),
+    ("saved-unknown-param", "GET", "/queries/labels?colour=red", {}, None, 400, "bad_parameter"),
+    ("saved-bad-enum", "GET", "/queries/labels?kind=bk:Nope", {}, None, 400, "bad_parameter"),
+    ("saved-param-twice", "GET", "/queries/labels?kind=bk:Actor&kind=bk:Place", {}, None, 400, "bad_parameter"),
+    ("saved-unknown-label", "GET", "/queries/parts?actor=Atlantis", {}, None, 400, "bad_parameter"),
+    ("saved-table-as-turtle", "GET", "/queries/labels", {"accept": "text/turtle"}, None, 406, "not_acceptable"),
+    ("saved-graph-as-csv", "GET", "/queries/facilities.csv", {}, None, 406, "not_acceptable"),
+]
+
+# saved-query names shaped like paths: sent byte for byte (no client normalisation); never a file
+TRAVERSAL = [
+    "/queries/../../etc/passwd",
+    "/queries/..%2F..%2Fetc%2Fpasswd",
+    "/queries/%2e%2e/%2e%2e/etc/passwd",
+    "/queries/labels/../parts",
+    "/queries/labels.rq",
+    "/queries/..",
+    "/queries/.%2Flabels",
+    "/queries/%2Fetc%2Fpasswd",
+    "/queries/labels%00",
+    "/queries/C:%5Cwindows%5Cwin.ini",
+    "/static/../server/app.py",
+    "/static/..%2Fapp.py",
+    "/static/yasgui/..%2F..%2F..%2Fpackage.json",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    store = tmp_path_factory.mktemp("guards") / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    with LiveServer(settings(store)) as srv:
+        yield srv
+
+
+def still_answers(srv) -> None:
+    r = httpx.get(srv.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"})
+    assert (r.status_code, r.json()) == (200, {"head": {}, "boolean": True})
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(server, case):
+    _, method, url, headers, body, status, kind = case
+    r = httpx.request(method, server.url + url, headers=headers, content=body, timeout=20)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/json"
+    payload = r.json()
+    assert payload["error"] == kind
+    assert "Traceback" not in payload["message"] and "/tmp" not in payload["message"]
+    assert str(server.settings.store_dir) not in r.text
+    if status == 405:
+        assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    still_answers(server)
+
+
+def test_oversize_body_without_content_length(server):
+    def chunks():
+        for _ in range(17):
+            yield b"#" * 65536          # 1 MiB + 64 KiB, sent chunked
+    r = httpx.post(server.url + "/sparql", headers=Q, content=chunks(), timeout=20)
+    assert (r.status_code, r.json()["error"]) == (413, "body_too_large")
+    still_answers(server)
+
+
+def test_a_body_at_the_limit_is_accepted(server):
+    query = b"ASK {}\n"
+    body = query + b"#" * (server.settings.max_body_bytes - len(query))
+    assert len(body) == 1 << 20
+    r = httpx.post(server.url + "/sparql", headers=Q, content=body)
+    assert (r.status_code, r.json()) == (200, {"head": {}, "boolean": True})
+
+
+@pytest.mark.parametrize("target", TRAVERSAL)
+def test_traversal_shaped_names(server, target):
+    status, body = raw_get(server.url, target)
+    assert status == 404, body
+    assert b"root:" not in body and b"import" not in body and b"[fonts]" not in body
+    still_answers(server)
+
+
+@pytest.mark.parametrize("body, expected", [
+    # what looks like nesting or SERVICE inside strings, IRIs and comments does not count
+    (b'SELECT ("' + b"(" * 5000 + b'" AS ?x) {}', {"x": "(" * 5000}),
+    (b"SELECT ?x { BIND(<urn:a:(((((((((> AS ?x) } # " + b"{" * 5000, {"x": "urn:a:((((((((("}),
+    (b"SELECT ?service { BIND('SERVICE <http://127.0.0.1/>' AS ?service) }", {"service": "SERVICE <http://127.0.0.1/>"}),
+    (b"\xef\xbb\xbfSELECT ?x { BIND('bom' AS ?x) }", {"x": "bom"}),       # a UTF-8 BOM is tolerated
+    (b"SELECT ?x WHERE " + b"{" * 127 + b" BIND(1 AS ?x) " + b"}" * 127, {"x": "1"}),   # depth 128: the limit
+])
+def test_harmless_lookalikes_pass(server, body, expected):
+    r = httpx.post(server.url + "/sparql", headers={**Q, "accept": "application/sparql-results+json"},
+                   content=body)
+    assert r.status_code == 200, r.text
+    rows = [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
+    assert rows == [expected]
+
+
+def test_bom_in_url_query_is_tolerated(server):
+    r = httpx.get(server.url + "/sparql?query=%EF%BB%BFASK%20%7B%7D")
+    assert (r.status_code, r.json()) == (200, {"head": {}, "boolean": True})
+
+
+def test_engine_crash_is_500_and_the_worker_is_replaced(server):
+    # a flat chain of 400,000 '!' has no nesting for the guard to count, yet overflows the
+    # engine's (enlarged) stack: only the worker process dies
+    before = set(server.stats()["pids"])
+    r = httpx.post(server.url + "/sparql", headers=Q, content=b"ASK { FILTER(" + b"!" * 400000 + b"true) }",
+                   timeout=30)
+    assert (r.status_code, r.json()["error"]) == (500, "engine_crashed")
+    still_answers(server)
+    after = set(server.stats()["pids"])
+    assert len(before - after) == 1

@@ -1,0 +1,148 @@
+"""Hard timeouts: every query shape is stopped at its deadline (503 + JSON within deadline + 1 s), the
+worker that ran it is killed and replaced, a client that leaves frees its worker, a full queue is 503."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import httpx
+import pytest
+
+from server_support import DATA, P, LiveServer, chain, settings, wait_until, write_generation
+
+TIMEOUT_S = 1.0
+ONE_TIMEOUT_S = 4.0      # the one-worker server: long enough to see a freed worker early
+Q = {"content-type": "application/sparql-query"}
+CROSS = "?a ?p ?b . ?c ?q ?d . ?e ?r ?f"      # 1,000^3 combinations over the chain
+PATH = f"(<{P}>|^<{P}>)+"
+# filters over all three variables cannot be pushed below the join
+NONE = 'FILTER(CONTAINS(CONCAT(STR(?a), STR(?c), STR(?f)), "zzz"))'
+SOME = 'FILTER(STRENDS(CONCAT(STR(?a), STR(?c), STR(?f)), "000"))'
+
+SHAPES = {
+    "aggregate": f"SELECT (COUNT(*) AS ?n) WHERE {{ {CROSS} }}",
+    "order-by": f"SELECT ?a ?c WHERE {{ {CROSS} {NONE} }} ORDER BY ?a ?c",
+    # rows come out all the time (one combination in a thousand): a streaming SELECT
+    "streaming-select": f"SELECT ?a ?c ?e WHERE {{ {CROSS} {SOME} }}",
+    "construct": f"CONSTRUCT {{ ?a <urn:x> ?e }} WHERE {{ {CROSS} {SOME} }}",
+    "describe": f"DESCRIBE ?a WHERE {{ {CROSS} {SOME} }}",
+    "ask": f"ASK {{ {CROSS} {NONE} }}",
+    "property-path": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?x {PATH} ?y . ?y {PATH} ?z }}",
+}
+ACCEPTS = {
+    "streaming-select": ["application/sparql-results+json", "application/sparql-results+xml", "text/csv"],
+    "construct": ["text/turtle", "application/rdf+xml", "application/ld+json"],
+}
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _store(tmp_path_factory, name: str):
+    store = tmp_path_factory.mktemp(name) / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig", quads=chain(1000))
+    return store
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with LiveServer(settings(_store(tmp_path_factory, "timeouts"), timeout_s=TIMEOUT_S)) as srv:
+        yield srv
+
+
+def still_answers(srv) -> None:
+    r = httpx.get(srv.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+    assert (r.status_code, r.json()) == (200, {"head": {}, "boolean": True})
+
+
+CASES = [(shape, accept) for shape in SHAPES for accept in ACCEPTS.get(shape, [None])]
+
+
+@pytest.mark.parametrize("shape, accept", CASES, ids=[f"{s}-{a or 'default'}" for s, a in CASES])
+def test_every_shape_times_out_with_503(server, shape, accept):
+    assert wait_until(lambda: server.stats()["idle"] == server.settings.workers)
+    before = set(server.stats()["pids"])
+    headers = dict(Q, **({"accept": accept} if accept else {}))
+    started = time.monotonic()
+    r = httpx.post(server.url + "/sparql", headers=headers, content=SHAPES[shape], timeout=30)
+    elapsed = time.monotonic() - started
+    assert r.status_code == 503, r.text[:300]
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["error"] == "timeout"
+    assert TIMEOUT_S - 0.05 <= elapsed <= TIMEOUT_S + 1.0
+    # the worker that ran it is dead, and a fresh one takes its place
+    killed = before - set(server.stats()["pids"])
+    assert len(killed) == 1
+    assert wait_until(lambda: all(_gone(pid) for pid in killed), timeout=3)
+    assert wait_until(lambda: len(server.stats()["pids"]) == server.settings.workers, timeout=5)
+    still_answers(server)
+
+
+@pytest.fixture()
+def one_worker_server(tmp_path_factory):
+    with LiveServer(settings(_store(tmp_path_factory, "one"), timeout_s=ONE_TIMEOUT_S, workers=1,
+                             max_queue=1)) as srv:
+        yield srv
+
+
+def test_a_client_that_leaves_frees_its_worker(one_worker_server):
+    srv = one_worker_server
+    assert wait_until(lambda: srv.stats()["idle"] == 1)
+    (pid,) = srv.stats()["pids"]
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(srv.url + "/sparql", headers=Q, content=SHAPES["aggregate"], timeout=0.5)
+    # the only worker was killed when the client went away, not at the deadline
+    assert wait_until(lambda: _gone(pid), timeout=2)
+    started = time.monotonic()
+    still_answers(srv)
+    assert time.monotonic() - started < 2.0
+    assert srv.stats()["pids"] != [pid]
+
+
+def test_a_full_queue_is_503_with_retry_after(one_worker_server):
+    srv = one_worker_server
+    assert wait_until(lambda: srv.stats()["idle"] == 1)
+    results: dict[str, tuple[int, float]] = {}
+
+    def slow(name: str) -> None:
+        started = time.monotonic()
+        r = httpx.post(srv.url + "/sparql", headers=Q, content=SHAPES["aggregate"], timeout=30)
+        results[name] = (r.status_code, time.monotonic() - started, r.json()["error"])
+
+    first = threading.Thread(target=slow, args=("running",))
+    first.start()
+    assert wait_until(lambda: srv.stats()["busy"] == 1)
+    second = threading.Thread(target=slow, args=("queued",))
+    second.start()
+    assert wait_until(lambda: srv.stats()["waiting"] == 1)
+    started = time.monotonic()
+    r = httpx.post(srv.url + "/sparql", headers=Q, content="ASK {}", timeout=30)
+    assert time.monotonic() - started < 0.5
+    assert (r.status_code, r.headers["retry-after"], r.json()["error"]) == (503, "1", "busy")
+    first.join()
+    second.join()
+    # the running query was stopped at its deadline; the queued one spent its whole deadline waiting
+    assert results["running"][0] == 503 and results["running"][2] == "timeout"
+    assert results["queued"][0] == 503 and results["queued"][2] == "timeout"
+    assert ONE_TIMEOUT_S - 0.05 <= results["queued"][1] <= ONE_TIMEOUT_S + 1
+    still_answers(srv)
+
+
+def test_a_query_past_the_memory_limit_kills_only_its_worker(tmp_path_factory):
+    store = _store(tmp_path_factory, "memory")
+    with LiveServer(settings(store, timeout_s=20, worker_memory_mb=1200)) as srv:
+        before = set(srv.stats()["pids"])
+        started = time.monotonic()
+        r = httpx.post(srv.url + "/sparql", headers=Q, timeout=30,
+                       content=f"SELECT ?a ?c ?e WHERE {{ {CROSS} }} ORDER BY ?a ?c ?e")   # 10^9 rows, sorted
+        assert (r.status_code, r.json()["error"]) == (500, "engine_crashed")
+        assert time.monotonic() - started < 15
+        still_answers(srv)
+        assert len(before - set(srv.stats()["pids"])) == 1

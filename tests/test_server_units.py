@@ -1,0 +1,228 @@
+"""The server's pure parts, without a server: lexical guards, negotiation, request parsing, USING
+rewriting, settings; and the ASGI app driven in-process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from loader.errors import UsageError
+from loader.server.guards import blank, check_sparql, nesting_depth
+from loader.server.httperrors import HttpError
+from loader.server.negotiation import RDF_OFFERS, RESULT_OFFERS, negotiate
+from loader.server.protocol import QueryOp, UpdateOp, parse_operation, parse_pairs
+from loader.server.settings import Settings, read_token
+from loader.server.updatetext import apply_using
+from server_support import DATA, TOKEN, write_generation
+
+
+@pytest.mark.parametrize("text, hidden", [
+    ('SELECT ("a{b" AS ?x) {}', ['"a{b"']),
+    ("ASK { <urn:a(> ?p ?o } # {{{", ["<urn:a(>", "# {{{"]),
+    ("ASK { <urn:a{> ?p ?o }", []),           # not an IRI: { is not allowed in one
+    ("ASK { FILTER(?a < ?b && ?c > ?d) }", []),
+    ("SELECT ('''x\n{''' AS ?y) {}", ["'''x\n{'''"]),
+    ('SELECT ("a\\"{" AS ?x) {}', ['"a\\"{"']),
+    ('SELECT ("unterminated {{{', ['"unterminated {{{']),
+])
+def test_blank(text, hidden):
+    expected = text
+    for part in hidden:
+        expected = expected.replace(part, " " * len(part))
+    assert blank(text) == expected
+
+
+@pytest.mark.parametrize("text, depth", [
+    ("ASK {}", 1), ("SELECT * { { ?s ?p ?o } UNION { ?s ?p [ ?q ?r ] } }", 3),
+    ("SELECT ((1+(2)) AS ?x) {}", 3), ("}}}} ASK {", 1), ("", 0),
+])
+def test_nesting_depth(text, depth):
+    assert nesting_depth(blank(text)) == depth
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("SELECT * { SERVICE <x:y> { ?s ?p ?o } }", "service_not_allowed"),
+    ("SELECT * {\n  service\tsilent <x:y> {} }", "service_not_allowed"),
+    ("SELECT * { SERVICE?s{} }", "service_not_allowed"),
+    ("SELECT ?service { ?service ?p ?o }", None),
+    ("PREFIX service: <urn:s:> SELECT * { service:a ?p ?o }", None),
+    ("PREFIX ex: <urn:e:> SELECT * { ex:service ?p ex:SERVICE }", None),
+    ("SELECT * { ?s ?p 'SERVICE' } # SERVICE <x:y>", None),
+    ("SELECT * { ?s ?p <urn:SERVICE> }", None),
+])
+def test_service_guard(text, kind):
+    if kind is None:
+        check_sparql(text, 128)
+    else:
+        with pytest.raises(HttpError) as info:
+            check_sparql(text, 128)
+        assert (info.value.status, info.value.kind) == (400, kind)
+
+
+def test_load_is_refused_in_updates_only():
+    check_sparql("SELECT ?load { ?load ?p ?o }", 128, update=True)
+    check_sparql("ASK { ?s ?p 'LOAD <x:y>' }", 128)
+    with pytest.raises(HttpError) as info:
+        check_sparql("LOAD SILENT <http://127.0.0.1/x> INTO GRAPH <urn:g>", 128, update=True)
+    assert (info.value.status, info.value.kind) == (400, "load_not_allowed")
+
+
+@pytest.mark.parametrize("accept, offers, chosen", [
+    (None, RESULT_OFFERS, "application/sparql-results+json"),
+    ("", RDF_OFFERS, "text/turtle"),
+    ("*/*", RESULT_OFFERS, "application/sparql-results+json"),
+    ("text/csv", RESULT_OFFERS, "text/csv"),
+    ("text/*", RESULT_OFFERS, "text/csv"),
+    ("text/*;q=0.5, application/sparql-results+xml", RESULT_OFFERS, "application/sparql-results+xml"),
+    ("application/sparql-results+json;q=0.1, text/tab-separated-values;q=0.9", RESULT_OFFERS,
+     "text/tab-separated-values"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", RESULT_OFFERS, "application/xml"),
+    ("text/html,*/*;q=0.8", RDF_OFFERS, "text/turtle"),
+    ("application/json", RESULT_OFFERS, "application/json"),
+    ("*/*;q=0.1, text/turtle;q=0", RDF_OFFERS, "application/n-triples"),
+    ("image/png", RESULT_OFFERS, None),
+    ("text/turtle", RESULT_OFFERS, None),
+    ("*/*;q=0", RDF_OFFERS, None),
+    ("APPLICATION/LD+JSON", RDF_OFFERS, "application/ld+json"),
+    ("garbage", RESULT_OFFERS, "application/sparql-results+json"),
+])
+def test_negotiate(accept, offers, chosen):
+    assert negotiate(accept, offers) == chosen
+
+
+def test_parse_pairs_is_strict():
+    assert parse_pairs(b"a=1+2&b=%C3%A9&&c", "URL") == [("a", "1 2"), ("b", "\u00e9"), ("c", "")]
+    for bad in (b"q=%FF", b"q=%C3", b"%FF=1", b"q=\xff"):
+        with pytest.raises(HttpError) as info:
+            parse_pairs(bad, "URL")
+        assert (info.value.status, info.value.kind) == (400, "bad_encoding")
+
+
+def _never():
+    raise AssertionError("not an update")
+
+
+@pytest.mark.parametrize("method, ctype, url, body, expected", [
+    ("GET", None, [("query", "ASK {}")], b"", QueryOp("ASK {}")),
+    ("GET", None, [], b"", None),
+    ("GET", None, [("query", "ASK {}"), ("default-graph-uri", "urn:a"), ("named-graph-uri", "urn:b")], b"",
+     QueryOp("ASK {}", ("urn:a",), ("urn:b",))),
+    ("GET", None, [("query", "ASK {}"), ("named-graph-uri", "urn:b")], b"", QueryOp("ASK {}", (), ("urn:b",))),
+    ("POST", "application/sparql-query", [], "\ufeffASK {}".encode(), QueryOp("ASK {}")),
+    ("POST", "application/sparql-query; charset=UTF-8", [], b"ASK {}", QueryOp("ASK {}")),
+    ("POST", "Application/X-WWW-Form-Urlencoded", [("default-graph-uri", "urn:a")], b"query=ASK+%7B%7D",
+     QueryOp("ASK {}", ("urn:a",), ())),
+])
+def test_parse_operation(method, ctype, url, body, expected):
+    assert parse_operation(method, ctype, url, body, _never) == expected
+
+
+@pytest.mark.parametrize("method, ctype, url, body, status", [
+    ("GET", None, [("update", "CLEAR ALL")], b"", 400),
+    ("GET", None, [("query", "ASK {}"), ("query", "ASK {}")], b"", 400),
+    ("GET", None, [("query", "ASK {}"), ("using-graph-uri", "urn:a")], b"", 400),
+    ("POST", None, [], b"ASK {}", 415),
+    ("POST", "text/plain", [], b"ASK {}", 415),
+    ("POST", "application/sparql-query; charset=latin1", [], b"ASK {}", 415),
+    ("POST", "application/sparql-query", [("query", "ASK {}")], b"ASK {}", 400),
+    ("POST", "application/sparql-query", [], b"ASK \xff", 400),
+    ("POST", "application/x-www-form-urlencoded", [], b"nothing=here", 400),
+])
+def test_parse_operation_refusals(method, ctype, url, body, status):
+    with pytest.raises(HttpError) as info:
+        parse_operation(method, ctype, url, body, _never)
+    assert info.value.status == status
+
+
+def test_updates_are_authorised_before_their_body_is_looked_at():
+    calls = []
+
+    def deny():
+        calls.append(1)
+        raise HttpError(401, "unauthorized", "no")
+
+    for ctype, body in (("application/sparql-update; charset=UTF-16", b"\xff\xfe"),
+                        ("application/x-www-form-urlencoded", b"update=A&update=B")):
+        with pytest.raises(HttpError) as info:
+            parse_operation("POST", ctype, [], body, deny)
+        assert info.value.status == 401
+    assert len(calls) == 2
+    assert parse_operation("POST", "application/sparql-update", [("using-graph-uri", "urn:g")], b"CLEAR ALL",
+                           lambda: None) == UpdateOp("CLEAR ALL", ("urn:g",), ())
+
+
+@pytest.mark.parametrize("update, using, named, expected", [
+    ("CLEAR ALL", ("urn:g",), (), "CLEAR ALL"),
+    ("INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }", ("urn:g",), (),
+     "INSERT { ?s ?p 1 } USING <urn:g> WHERE { ?s ?p ?o }"),
+    ("DELETE WHERE { ?s ?p ?o }", (), ("urn:n",), "DELETE { ?s ?p ?o } USING NAMED <urn:n> WHERE { ?s ?p ?o }"),
+    ("INSERT DATA { <urn:a> <urn:b> 'WHERE' } ; DELETE { ?s ?p ?o } where { ?s ?p ?o FILTER(?o = 'WHERE') }",
+     ("urn:g",), (),
+     "INSERT DATA { <urn:a> <urn:b> 'WHERE' } ; DELETE { ?s ?p ?o } USING <urn:g> where { ?s ?p ?o FILTER(?o = 'WHERE') }"),
+    ("INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }", (), (), "INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }"),
+])
+def test_apply_using(update, using, named, expected):
+    assert apply_using(update, using, named) == expected
+
+
+@pytest.mark.parametrize("update", [
+    "WITH <urn:w> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "DELETE { ?s ?p ?o } USING <urn:u> WHERE { ?s ?p ?o }",
+])
+def test_apply_using_refuses_a_second_dataset(update):
+    assert apply_using(update, (), ()) == update
+    with pytest.raises(HttpError) as info:
+        apply_using(update, ("urn:g",), ())
+    assert info.value.status == 400
+
+
+@pytest.mark.parametrize("message, scrubbed", [
+    ("another build is running on /tmp/x/store (it holds LOCK)", "another build is running on <path> (it holds LOCK)"),
+    ("IO error: /srv/store/gen-000001/LOCK: No such file", "IO error: <path>: No such file"),
+    ("unknown IRI <https://w3id.org/bukamal-kg/id/x>", "unknown IRI <https://w3id.org/bukamal-kg/id/x>"),
+    ("the graph <urn:a/b> and 1/2", "the graph <urn:a/b> and 1/2"),
+])
+def test_error_messages_lose_filesystem_paths(message, scrubbed):
+    from loader.errors import StoreError
+    from loader.server.httperrors import from_project_error
+
+    assert from_project_error(StoreError(message)).message == scrubbed
+
+
+def test_settings_validation(tmp_path, monkeypatch):
+    with pytest.raises(UsageError, match="needs a bearer token"):
+        Settings(store_dir=tmp_path, allow_update=True)
+    with pytest.raises(UsageError, match="at least 16"):
+        Settings(store_dir=tmp_path, allow_update=True, update_token="short")
+    with pytest.raises(UsageError, match="origin"):
+        Settings(store_dir=tmp_path, cors_origins=("*",))
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    assert read_token(token_file) == TOKEN
+    monkeypatch.setenv("BUKAMAL_UPDATE_TOKEN", "from-the-environment-1234")
+    assert read_token(None) == "from-the-environment-1234"
+    monkeypatch.delenv("BUKAMAL_UPDATE_TOKEN")
+    assert read_token(None) is None
+
+
+def test_the_app_runs_in_process(tmp_path):
+    from loader.server import create_app
+
+    store = tmp_path / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    app = create_app(Settings(store_dir=store, queries_dir=DATA / "queries", workers=1))
+
+    async def main():
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                r = await client.get("/sparql", params={"query": "SELECT ?l { <https://w3id.org/bukamal-kg/id/iran> "
+                                                                 "<http://www.w3.org/2000/01/rdf-schema#label> ?l }"})
+                assert r.status_code == 200
+                assert r.json()["results"]["bindings"] == [{"l": {"type": "literal", "value": "Iran"}}]
+                r = await client.get("/queries/parts.csv", params={"actor": "IRGC"})
+                assert r.text == "part,actor\r\nhttps://w3id.org/bukamal-kg/id/quds-force,https://w3id.org/bukamal-kg/id/irgc\r\n"
+
+    asyncio.run(main())

@@ -1,0 +1,203 @@
+"""Writes: refused on every write route without the token (403 read-only / 401 without or with a
+wrong token), cross-site form updates refused; with the token they work, as new generations."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from server_support import DATA, TOKEN, LiveServer, chain, settings, wait_until, write_generation
+
+G = "urn:test:graph"
+TTL = {"content-type": "text/turtle"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+UPD = {"content-type": "application/sparql-update"}
+
+# every write route: (id, method, path, headers, body)
+WRITES = [
+    ("sparql-direct", "POST", "/sparql", UPD, b"DROP ALL"),
+    ("sparql-form", "POST", "/sparql", FORM, b"update=DROP+ALL"),
+    ("update-direct", "POST", "/update", UPD, b"DROP ALL"),
+    ("update-form", "POST", "/update", FORM, b"update=DROP+ALL"),
+    ("update-bad-media-type", "POST", "/update", {"content-type": "text/plain"}, b"DROP ALL"),
+    ("store-put", "PUT", f"/store?graph={G}", TTL, b"<urn:s> <urn:p> <urn:o> ."),
+    ("store-post", "POST", f"/store?graph={G}", TTL, b"<urn:s> <urn:p> <urn:o> ."),
+    ("store-delete", "DELETE", "/store?graph=https%3A%2F%2Fw3id.org%2Fbukamal-kg%2Fgraph%2Ftest-places", {}, None),
+]
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+ORIGINAL_COUNT = 13
+
+
+def count(srv) -> int:
+    r = httpx.get(srv.url + "/sparql", params={"query": COUNT})
+    assert r.status_code == 200
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def _store(tmp_path_factory, name):
+    store = tmp_path_factory.mktemp(name) / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    return store
+
+
+@pytest.fixture(scope="module")
+def read_only(tmp_path_factory):
+    with LiveServer(settings(_store(tmp_path_factory, "ro"))) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def writable(tmp_path_factory):
+    with LiveServer(settings(_store(tmp_path_factory, "rw"), allow_update=True, update_token=TOKEN)) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("route", WRITES, ids=[w[0] for w in WRITES])
+@pytest.mark.parametrize("auth", [None, f"Bearer {TOKEN}"], ids=["no-token", "with-token"])
+def test_read_only_server_refuses_every_write(read_only, route, auth):
+    _, method, path, headers, body = route
+    headers = dict(headers, **({"authorization": auth} if auth else {}))
+    r = httpx.request(method, read_only.url + path, headers=headers, content=body)
+    assert (r.status_code, r.json()["error"]) == (403, "read_only")
+    assert count(read_only) == ORIGINAL_COUNT
+    assert read_only.stats()["generation"] == "gen-000001"
+
+
+BAD_AUTH = [
+    (None, 'Bearer realm="bukamal-kg"'),
+    (f"Bearer {TOKEN}x", 'Bearer realm="bukamal-kg", error="invalid_token"'),
+    (f"Bearer {TOKEN[:-1]}", 'Bearer realm="bukamal-kg", error="invalid_token"'),
+    (f"Basic {TOKEN}", 'Bearer realm="bukamal-kg", error="invalid_token"'),
+    ("Bearer", 'Bearer realm="bukamal-kg", error="invalid_token"'),
+    (TOKEN, 'Bearer realm="bukamal-kg", error="invalid_token"'),
+]
+
+
+@pytest.mark.parametrize("route", WRITES, ids=[w[0] for w in WRITES])
+@pytest.mark.parametrize("auth, challenge", BAD_AUTH, ids=["none", "longer", "shorter", "basic", "empty", "bare"])
+def test_writable_server_refuses_writes_without_the_token(writable, route, auth, challenge):
+    _, method, path, headers, body = route
+    before = writable.stats()["generation"]
+    headers = dict(headers, **({"authorization": auth} if auth else {}))
+    r = httpx.request(method, writable.url + path, headers=headers, content=body)
+    assert (r.status_code, r.json()["error"]) == (401, "unauthorized")
+    assert r.headers["www-authenticate"] == challenge
+    assert "access-control-allow-origin" not in r.headers
+    assert writable.stats()["generation"] == before
+
+
+def test_cross_site_form_post_update_is_refused(writable):
+    before = (count(writable), writable.stats()["generation"])
+    # what a page on another site can make a browser send: a form POST, with cookies, no Authorization
+    r = httpx.post(writable.url + "/sparql", content=b"update=DROP+ALL",
+                   headers={**FORM, "origin": "https://evil.example", "referer": "https://evil.example/x",
+                            "cookie": "session=1", "sec-fetch-site": "cross-site"})
+    assert (r.status_code, r.json()["error"]) == (401, "unauthorized")
+    assert (count(writable), writable.stats()["generation"]) == before
+
+
+def _auth(headers=None):
+    return dict(headers or {}, authorization=f"Bearer {TOKEN}")
+
+
+def test_update_with_the_token_makes_a_new_generation(writable):
+    before = writable.stats()["generation"]
+    n = count(writable)
+    r = httpx.post(writable.url + "/update", headers=_auth(UPD),
+                   content=f"INSERT DATA {{ GRAPH <{G}-u> {{ <urn:s> <urn:p> 'v1' }} }}")
+    assert r.status_code == 204, r.text
+    # the answer comes after the switch: the very next query sees the change
+    assert count(writable) == n + 1
+    after = writable.stats()["generation"]
+    assert after != before and int(after[4:]) == int(before[4:]) + 1
+    store_dir = writable.settings.store_dir
+    assert not list(store_dir.glob(".build-*"))
+    manifest = json.loads((store_dir / after / "bukamal-manifest.json").read_text())
+    assert {k: manifest[k] for k in ("made_by", "source_generation", "operation", "generation")} == {
+        "made_by": "bukamal serve (write)", "source_generation": before, "operation": "SPARQL Update",
+        "generation": after}
+    r = httpx.post(writable.url + "/sparql", headers=_auth(FORM),
+                   content=f"update=DROP+GRAPH+%3C{G}-u%3E".encode())
+    assert r.status_code == 204, r.text
+    assert count(writable) == n
+    # old generations are pruned as a build prunes them: the current and the previous one stay
+    latest = writable.stats()["generation"]
+    assert sorted(p.name for p in store_dir.glob("gen-*"))[-2:] == [after, latest]
+    assert before not in {p.name for p in store_dir.glob("gen-*")}
+
+
+def test_a_write_while_a_build_runs_is_503(writable):
+    from loader.store import build_lock
+
+    before = writable.stats()["generation"]
+    with build_lock(writable.settings.store_dir):
+        r = httpx.post(writable.url + "/update", headers=_auth(UPD), content="CLEAR SILENT GRAPH <urn:g>")
+    assert (r.status_code, r.headers["retry-after"], r.json()["error"]) == (503, "5", "busy")
+    assert writable.stats()["generation"] == before
+
+
+@pytest.mark.parametrize("update, status, kind", [
+    ("CLEAR XYZ", 400, "bad_update"),
+    ("LOAD <http://127.0.0.1:1/data.ttl>", 400, "load_not_allowed"),
+    ("INSERT { ?s <urn:p> ?o } WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }", 400,
+     "service_not_allowed"),
+    ("INSERT DATA { " + "{" * 200 + " }", 400, "too_deep"),
+    ("CLEAR GRAPH <urn:nothing>", 400, "update_failed"),
+])
+def test_bad_updates_with_the_token(writable, update, status, kind):
+    before = writable.stats()["generation"]
+    r = httpx.post(writable.url + "/update", headers=_auth(UPD), content=update)
+    assert (r.status_code, r.json()["error"]) == (status, kind)
+    assert writable.stats()["generation"] == before
+    assert not list(writable.settings.store_dir.glob(".build-*"))
+
+
+def test_an_update_the_engine_refuses_says_why(writable):
+    r = httpx.post(writable.url + "/update", headers=_auth(UPD), content="CLEAR GRAPH <urn:nothing>")
+    assert (r.status_code, r.json()) == (400, {
+        "error": "update_failed",
+        "message": "the update could not be applied: The graph <urn:nothing> does not exist"})
+
+
+def test_graph_store_writes_with_the_token(writable):
+    url = writable.url + "/store"
+    params = {"graph": G}
+    assert httpx.get(url, params=params).status_code == 404
+    r = httpx.put(url, params=params, headers=_auth(TTL), content=b"<urn:s> <urn:p> <urn:o1> .")
+    assert r.status_code == 201, r.text
+    r = httpx.post(url, params=params, headers=_auth({"content-type": "application/n-triples"}),
+                   content=b"<urn:s> <urn:p> <urn:o2> .\n")
+    assert r.status_code == 204, r.text
+    got = httpx.get(url, params=params, headers={"accept": "application/n-triples"})
+    assert (got.status_code, sorted(got.text.splitlines())) == (
+        200, ["<urn:s> <urn:p> <urn:o1> .", "<urn:s> <urn:p> <urn:o2> ."])
+    r = httpx.put(url, params=params, headers=_auth(TTL), content=b"<urn:s> <urn:p> <urn:o3> .")
+    assert r.status_code == 204, r.text
+    got = httpx.get(url, params=params, headers={"accept": "application/n-triples"})
+    assert got.text == "<urn:s> <urn:p> <urn:o3> .\n"
+    assert httpx.put(url, params=params, headers=_auth({"content-type": "text/plain"}),
+                     content=b"x").status_code == 415
+    assert httpx.put(url, params=params, headers=_auth(TTL), content=b"<urn:s> <urn:p> .").status_code == 400
+    assert httpx.put(url, params={"default": ""}, headers=_auth(TTL), content=b"").status_code == 400
+    assert httpx.delete(url, params=params, headers=_auth()).status_code == 204
+    assert httpx.delete(url, params=params, headers=_auth()).status_code == 404
+    assert httpx.get(url, params=params).status_code == 404
+
+
+def test_a_slow_update_is_stopped_and_changes_nothing(tmp_path_factory):
+    store = tmp_path_factory.mktemp("slow-update") / "store"
+    write_generation(store, "gen-000001", quads=chain(1000))
+    with LiveServer(settings(store, timeout_s=1.0, allow_update=True, update_token=TOKEN)) as srv:
+        started = time.monotonic()
+        r = httpx.post(srv.url + "/update", headers=_auth(UPD), timeout=30,
+                       content="INSERT { GRAPH <urn:g> { ?a <urn:x> ?e } } WHERE "
+                               "{ GRAPH ?g { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f } }")
+        assert (r.status_code, r.json()["error"]) == (503, "timeout")
+        assert time.monotonic() - started <= 2.0
+        assert srv.stats()["generation"] == "gen-000001"
+        assert (store / "CURRENT").read_text().strip() == "gen-000001"
+        assert wait_until(lambda: not list(store.glob(".build-*")), timeout=3)
+        assert sorted(p.name for p in store.iterdir()) == ["CURRENT", "LOCK", "gen-000001"]

@@ -1,0 +1,77 @@
+"""Stage 3: SHACL violations fail the build with a report naming focus node, path, message and file."""
+
+from __future__ import annotations
+
+import pytest
+
+from loader.errors import ShapeError
+from loader.parse import discover, parse_all
+from loader.shacl import validate
+
+from test_evidence import edit
+
+LABEL = '    rdfs:label "Airstrike on the Imam Ali base, 1 June 2021"@en ;\n'
+
+
+def test_the_fixture_conforms(mini):
+    summary = validate(parse_all(discover(mini)))
+    assert (summary.shapes, summary.warnings) == (10, ())
+
+
+def test_a_violation_names_focus_node_path_message_shape_and_file(mini):
+    edit(mini / "triples" / "doc-000.ttl", LABEL, "")
+    with pytest.raises(ShapeError) as err:
+        validate(parse_all(discover(mini)))
+    assert err.value.report.splitlines() == [
+        "SHACL validation failed: 1 violation",
+        "  triples/doc-000.ttl: bkr:op-2021-06-01-strike",
+        "      path:    rdfs:label",
+        "      message: an operation needs an rdfs:label",
+        "      shape:   bks:OperationShape (property rdfs:label)",
+    ]
+
+
+def test_violations_are_all_listed_with_the_offending_value(mini):
+    edit(mini / "triples" / "doc-000.ttl", LABEL, "")
+    edit(mini / "triples" / "doc-000.ttl", "bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf .",
+         "bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf, bkr:imam-ali-base .")
+    edit(mini / "triples" / "doc-000.ttl", "rdf:predicate bk:hasAgent ; rdf:object bkr:iaf ;",
+         "rdf:predicate bk:hasAgent ; rdf:object bkr:iaf, bkr:imam-ali-base ;")
+    with pytest.raises(ShapeError) as err:
+        validate(parse_all(discover(mini)))
+    assert err.value.report.splitlines() == [
+        "SHACL validation failed: 2 violations",
+        "  triples/doc-000.ttl: bkr:op-2021-06-01-strike",
+        "      path:    bk:hasAgent",
+        "      message: bk:hasAgent must point to a bk:Actor",
+        "      shape:   bks:OperationShape (property bk:hasAgent)",
+        "      value:   bkr:imam-ali-base",
+        "  triples/doc-000.ttl: bkr:op-2021-06-01-strike",
+        "      path:    rdfs:label",
+        "      message: an operation needs an rdfs:label",
+        "      shape:   bks:OperationShape (property rdfs:label)",
+    ]
+
+
+def test_cli_build_with_a_violation_exits_1_and_prints_the_report(mini, tmp_path, cli):
+    edit(mini / "triples" / "doc-000.ttl", LABEL, "")
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-5:] == [
+        "error: SHACL validation failed: 1 violation",
+        "  triples/doc-000.ttl: bkr:op-2021-06-01-strike",
+        "      path:    rdfs:label",
+        "      message: an operation needs an rdfs:label",
+        "      shape:   bks:OperationShape (property rdfs:label)",
+    ]
+    assert not (tmp_path / "store" / "CURRENT").exists()
+
+
+def test_types_given_by_the_ontology_count(mini):
+    """An individual typed only in the ontology (like bkr:time-unknown) satisfies sh:class."""
+    edit(mini / "triples" / "doc-000.ttl", "bk:hasTime bkr:time-2021-06-01 .", "bk:hasTime bkr:time-unknown .")
+    edit(mini / "triples" / "doc-000.ttl", "rdf:object bkr:time-2021-06-01 ;", "rdf:object bkr:time-unknown ;")
+    edit(mini / "triples" / "doc-000.ttl", 'bkr:time-2021-06-01 a bk:TimeSpec ;\n    rdfs:label "1 June 2021" .\n', "")
+    with open(mini / "ontology" / "bukamal.ttl", "a", encoding="utf-8") as fh:
+        fh.write("<https://w3id.org/bukamal-kg/id/time-unknown> a bk:TimeSpec .\n")
+    validate(parse_all(discover(mini)))
