@@ -14,18 +14,22 @@ import random
 from dataclasses import dataclass, field
 
 from . import synth_time as T
-from .synth_world import Entity, Fact, Sentence, World
+from .synth_world import Entity, Sentence, World
 from .turtle import TurtleBuffer, en, integer, string, typed
 
 # kind: (class, noun, active verb phrase, passive phrase, target predicate)
 OPS = {
-    "airstrike": ("bk:Airstrike", "airstrike", "{a} carried out an airstrike on {t}", "an airstrike hit {t}", "bk:hasTarget"),
+    "airstrike": ("bk:Airstrike", "airstrike", "{a} carried out an airstrike on {t}", "an airstrike hit {t}",
+                  "bk:hasTarget"),
     "drone": ("bk:DroneStrike", "drone strike", "{a} struck {t} with a drone", "a drone struck {t}", "bk:hasTarget"),
-    "rocket": ("bk:RocketAttack", "rocket attack", "{a} fired rockets at {t}", "rockets were fired at {t}", "bk:hasTarget"),
+    "rocket": ("bk:RocketAttack", "rocket attack", "{a} fired rockets at {t}", "rockets were fired at {t}",
+               "bk:hasTarget"),
     "shelling": ("bk:Shelling", "shelling", "{a} shelled {t}", "{t} was shelled", "bk:hasTarget"),
     "capture": ("bk:Capture", "capture", "{a} captured {t}", "{t} was captured", "bk:hasObject"),
-    "construction": ("bk:Construction", "construction", "{a} began building {t}", "work began on {t}", "bk:hasObject"),
-    "deployment": ("bk:Deployment", "deployment", "{a} deployed fighters to {t}", "fighters were deployed to {t}", "bk:hasDestination"),
+    "construction": ("bk:Construction", "construction", "{a} began building {t}", "work began on {t}",
+                     "bk:hasObject"),
+    "deployment": ("bk:Deployment", "deployment", "{a} deployed fighters to {t}", "fighters were deployed to {t}",
+                   "bk:hasDestination"),
 }
 OP_WEIGHTS = [("airstrike", 30), ("drone", 15), ("rocket", 15), ("shelling", 10), ("capture", 10),
               ("construction", 10), ("deployment", 10)]
@@ -168,7 +172,8 @@ class DocBuilder:
             words = ["One", "Two", "Three", "Four", "Five"][n - 1] + (" day later" if n == 1 else " days later")
             node = f"bkr:time-{self.num}-rel-{self.n_op + 1:03d}"     # the operation about to be numbered
             return ("rel", node, base + dt.timedelta(days=n), anchor, words,
-                    f"{n} day{'s' if n > 1 else ''} after {T.day_words(base)}, the date of the previous event in the text")
+                    f"{n} day{'s' if n > 1 else ''} after {T.day_words(base)}, "
+                    "the date of the previous event in the text")
         if r < 0.62:
             return ("day", d)
         if r < 0.76:
@@ -269,8 +274,8 @@ class DocBuilder:
             if w.compatible(agent, other):
                 other = next(x for x in w.militias + w.units if not w.compatible(agent, x))
             monitor = rng.choice(w.outlets)
-            ev, _ = self.sentence(f"{outlet.label} blamed the {agent.label} for the {op.noun}, but {monitor.label} said "
-                                  f"the {other.label} was responsible.",
+            ev, _ = self.sentence(f"{outlet.label} blamed the {agent.label} for the {op.noun}, "
+                                  f"but {monitor.label} said the {other.label} was responsible.",
                                   [outlet.key, agent.key, op.key, monitor.key, other.key])
             self.claim(op.key, "bk:hasAgent", agent.key, ev, "bk:Blames", claimant=outlet.key, bare=False)
             self.claim(op.key, "bk:hasAgent", other.key, ev, "bk:Asserts", claimant=monitor.key, bare=False)

@@ -90,7 +90,8 @@ def pairs(key: tuple) -> list[tuple[str, str]]:
         y, m = key[1], key[2]
         last = calendar.monthrange(y, m)[1]
         return p + [("bk:precision", "bk:MonthPrecision"), ("bk:earliest", _d(dt.date(y, m, 1))),
-                    ("bk:latest", _d(dt.date(y, m, last))), ("bk:exactDate", typed(f"{y:04d}-{m:02d}", "xsd:gYearMonth")),
+                    ("bk:latest", _d(dt.date(y, m, last))),
+                    ("bk:exactDate", typed(f"{y:04d}-{m:02d}", "xsd:gYearMonth")),
                     ("bk:dateText", string(words(key)))]
     if kind == "year":
         y = key[1]

@@ -115,7 +115,8 @@ class World:
         self.facilities, self.rivers, self.conflicts, self.equipment = [], [], [], []
         for _ in range(n_states):
             base = nm.word()
-            st = self._new("actor", "state", ["bk:Country", "bk:State"], f"{base}ia", [f"{base}ia", f"Republic of {base}ia"])
+            st = self._new("actor", "state", ["bk:Country", "bk:State"], f"{base}ia",
+                           [f"{base}ia", f"Republic of {base}ia"])
             st.intro = Sentence(f"{base}ia, officially the Republic of {base}ia, is a state of the region.", [st.key])
             self.states.append(st)
             gov = self._new("actor", "gov", ["bk:Government"], f"{base}ian government", [f"{base}ian government"], st)
@@ -127,7 +128,8 @@ class World:
                                    [force.key, st.key], [Fact(force.key, "bk:partOf", st.key)])
             self.forces.append(force)
             for branch in ("Air Force", "Guard Corps")[: 1 + int(scale > 3)]:
-                svc = self._new("actor", "service", ["bk:MilitaryService"], f"{base}ian {branch}", [f"{base}ian {branch}"], force)
+                svc = self._new("actor", "service", ["bk:MilitaryService"], f"{base}ian {branch}",
+                                [f"{base}ian {branch}"], force)
                 svc.intro = Sentence(f"The {svc.label} is a branch of the {force.label}.", [svc.key, force.key],
                                      [Fact(svc.key, "bk:partOf", force.key)])
                 self.forces.append(svc)
@@ -164,7 +166,8 @@ class World:
         n = self.rng.randint(1, 99)
         word = self.names.word((2, 2))
         label = f"{_ordinal(n)} {word} {'Battalion' if militia else 'Brigade'}"
-        u = self._new("actor", "unit", ["bk:MilitaryUnit"], label, [label, f"{word} {'Battalion' if militia else 'Brigade'}"], parent)
+        short = f"{word} {'Battalion' if militia else 'Brigade'}"
+        u = self._new("actor", "unit", ["bk:MilitaryUnit"], label, [label, short], parent)
         u.intro = Sentence(f"The {label}, often called the {u.alt[1]}, is a unit of the {parent.label}.",
                            [u.key, parent.key], [Fact(u.key, "bk:partOf", parent.key)])
         self.units.append(u)
@@ -176,7 +179,8 @@ class World:
         self._n["geom"] += 1
         g = f"bkr:geom-{self._n['geom']:05d}"
         place.extras.append(Sentence(f"{place.label} lies at {lat} N, {lon} E.", [place.key],
-                                     [Fact(place.key, "geo:hasGeometry", g, value_node=("geometry", f"POINT({lon} {lat})"))]))
+                                     [Fact(place.key, "geo:hasGeometry", g,
+                                           value_node=("geometry", f"POINT({lon} {lat})"))]))
 
     def _places(self, scale: float) -> None:
         rng, nm = self.rng, self.names
@@ -184,7 +188,8 @@ class World:
             st.kind = "state"
             for _ in range(max(1, int(scale ** 0.75 / 2))):
                 w = nm.word()
-                gov = self._new("place", "governorate", ["bk:Governorate"], f"{w} Governorate", [f"{w} Governorate", f"{w} province"], st)
+                gov = self._new("place", "governorate", ["bk:Governorate"], f"{w} Governorate",
+                                [f"{w} Governorate", f"{w} province"], st)
                 gov.intro = Sentence(f"{gov.label}, also called {w} province, is a governorate of {st.label}.",
                                      [gov.key, st.key], [Fact(gov.key, "bk:locatedIn", st.key)])
                 self.places.append(gov)
@@ -217,7 +222,8 @@ class World:
         for _ in range(max(2, int(scale ** 0.5))):
             c = self._new("conflict", "conflict", ["bk:Conflict"], f"{nm.word()} campaign", [], c0)
             c.alt = [c.label]
-            c.intro = Sentence(f"The {c.label} was part of the {c0.label}.", [c.key, c0.key], [Fact(c.key, "bk:partOf", c0.key)])
+            c.intro = Sentence(f"The {c.label} was part of the {c0.label}.", [c.key, c0.key],
+                               [Fact(c.key, "bk:partOf", c0.key)])
             self.conflicts.append(c)
         for what in ("drone", "rocket", "missile", "jet", "truck"):
             for _ in range(max(1, int(scale ** 0.3))):
@@ -228,14 +234,17 @@ class World:
 
     def _facility(self, s: Entity) -> None:
         rng, nm = self.rng, self.names
-        cls, fmt, what = rng.choice([("bk:MilitaryBase", "Base {}", "military base"), ("bk:AirBase", "{} Air Base", "air base"),
+        cls, fmt, what = rng.choice([("bk:MilitaryBase", "Base {}", "military base"),
+                                     ("bk:AirBase", "{} Air Base", "air base"),
                                      ("bk:BorderCrossing", "{} crossing", "border crossing"),
                                      ("bk:WeaponsStorage", "{} depot", "weapons depot"),
                                      ("bk:MilitaryPosition", "{} outpost", "military position"),
                                      ("bk:CommandCenter", "{} command post", "command centre")])
         label = fmt.format(nm.word())
         f = self._new("place", "facility", [cls], label, [label], s)
-        f.intro = Sentence(f"{label} is {'an' if what[0] in 'aeiou' else 'a'} {what} in {s.label}.", [f.key, s.key], [Fact(f.key, "bk:locatedIn", s.key)])
+        article = "an" if what[0] in "aeiou" else "a"
+        f.intro = Sentence(f"{label} is {article} {what} in {s.label}.", [f.key, s.key],
+                           [Fact(f.key, "bk:locatedIn", s.key)])
         self.places.append(f)
         self.facilities.append(f)
 
@@ -246,14 +255,17 @@ class World:
             if rng.random() < 0.4 and len(sets) > 1:
                 o = rng.choice(sets)
                 if o is not s:
-                    s.extras.append(Sentence(f"{s.label} is close to {o.label}.", [s.key, o.key], [Fact(s.key, "bk:near", o.key)]))
+                    s.extras.append(Sentence(f"{s.label} is close to {o.label}.", [s.key, o.key],
+                                             [Fact(s.key, "bk:near", o.key)]))
             if rng.random() < 0.15 and len(sets) > 1:
                 o = rng.choice(sets)
                 if o is not s:
-                    s.extras.append(Sentence(f"{s.label} borders {o.label}.", [s.key, o.key], [Fact(s.key, "bk:adjacentTo", o.key)]))
+                    s.extras.append(Sentence(f"{s.label} borders {o.label}.", [s.key, o.key],
+                                             [Fact(s.key, "bk:adjacentTo", o.key)]))
             if self.rivers and rng.random() < 0.3:
                 r = rng.choice(self.rivers)
-                s.extras.append(Sentence(f"{s.label} lies on the {r.label}.", [s.key, r.key], [Fact(s.key, "bk:on", r.key)]))
+                s.extras.append(Sentence(f"{s.label} lies on the {r.label}.", [s.key, r.key],
+                                         [Fact(s.key, "bk:on", r.key)]))
         armed = self.units + self.militias
         for f in self.facilities:
             a = rng.choice(armed)
@@ -267,7 +279,8 @@ class World:
         for m in self.militias:
             o = rng.choice(self.militias + self.forces)
             if o is not m:
-                m.extras.append(Sentence(f"The {m.label} opposes the {o.label}.", [m.key, o.key], [Fact(m.key, "bk:opposes", o.key)]))
+                m.extras.append(Sentence(f"The {m.label} opposes the {o.label}.", [m.key, o.key],
+                                         [Fact(m.key, "bk:opposes", o.key)]))
             if rng.random() < 0.5:
                 o = rng.choice(self.militias)
                 if o is not m:

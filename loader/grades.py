@@ -4,11 +4,16 @@ For every ``?op a bk:Operation`` (after reasoning, so subclasses count), from th
 ``rdf:subject ?op`` and ``rdf:predicate bk:hasAgent``:
 
 * A = the agents (``rdf:object``) of those claims whose stance is not ``bk:Denies``; D = the denials;
+* a claim is *flat* when its stance is Asserts, ClaimsResponsibility or Confirms, *hedged* otherwise;
 * two agents are compatible when equal or one is ``bk:partOf`` the other (transitively);
 * ``bk:Unknown``   if A is empty;
-* ``bk:Contested`` if A holds two incompatible agents, or A and D are both non-empty;
-* ``bk:Confirmed`` if otherwise some claim in A has stance Asserts, ClaimsResponsibility or Confirms;
+* ``bk:Contested`` if A and D are both non-empty, or A holds two incompatible agents at least one of
+  which is named only by hedged claims (competing attributions);
+* ``bk:Confirmed`` if otherwise some claim in A is flat (incompatible agents that are all stated flatly
+  are read as acting jointly, e.g. the Syrian army with Iraqi Shi'ite paramilitary groups);
 * ``bk:Alleged``   otherwise (only hedged claims).
+
+The rules are written down, with the same wording, in ontology/README.md.
 
 Each graded operation gets ``bk:attributionGrade`` and a ``bk:gradeReason`` sentence naming the rule,
 the agents and the stances seen. The triples go to ``bkg:inferred``.
@@ -85,18 +90,24 @@ def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
     if not agents:
         extra = f"; denied: {denied}" if denials else ""
         return "Unknown", f"Unknown: no claim names an agent{extra}"
+    def flat(agent) -> bool:
+        return any(s is not None and s.value in FLAT for s in agents[agent])
+
     listed = sorted(agents, key=str)
     clashes = [(a, b) for i, a in enumerate(listed) for b in listed[i + 1:]
                if b not in part_of.get(a, ()) and a not in part_of.get(b, ())]
-    if clashes or denials:
+    competing = [(a, b) for a, b in clashes if not (flat(a) and flat(b))]
+    if competing or denials:
         why = []
-        if clashes:
-            why.append(f"incompatible agents named: {names(agents)}")
+        if competing:
+            why.append(f"competing agents named: {names(agents)}")
         else:
             why.append(f"agents named: {names(agents)}")
         if denials:
             why.append(f"denied: {denied}")
         return "Contested", "Contested: " + "; ".join(why)
+    if clashes:
+        return "Confirmed", f"Confirmed: several agents, all stated flatly (acting jointly), no denial: {names(agents)}"
     if any(s is not None and s.value in FLAT for st in agents.values() for s in st):
         return "Confirmed", f"Confirmed: stated flatly or claimed, no competing agent, no denial: {names(agents)}"
     return "Alleged", f"Alleged: named only by hedged claims, no competing agent, no denial: {names(agents)}"

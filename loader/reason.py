@@ -11,8 +11,8 @@ a triple with a literal subject (which rules such as ``eq-ref`` and ``dt-type2``
 closure would never end -- :class:`_Graph` answers "already present" for triples RDF cannot hold;
 (2) a membership test on the union of the graphs looks in the default graph only, so rules whose
 premises are tested with ``in`` (cls-int1, eq-diff1, cax-dw, prp-irp, prp-asyp, ...) never fired --
-:class:`_Graph` tests the union (against an in-memory index of the store, :class:`_Membership`,
-which also makes the closure several times faster). (3) owlrl's lexical checks of ``xsd:gMonthDay``/``gDay``/``gMonth``
+:class:`_Graph` tests the union, against an in-memory index of the store (:class:`_Membership`, also
+cheaper than asking the store); (3) owlrl's lexical checks of ``xsd:gMonthDay``/``gDay``/``gMonth``
 reject valid values and rdflib logs a traceback for each: those logs are silenced.
 
 What the closure keeps -- the OWL 2 RL rules also derive axiomatic noise that would bloat the graph
@@ -100,11 +100,12 @@ class _Graph(DataGraph):
         self = super().__new__(cls, store, locked_context)
         self.members = members
         add, remove = self.add, self.remove
+        key = str(locked_context)               # as _Membership.rebuild names graphs ("None": default graph)
 
         def add_and_record(triple):
             if not (isinstance(triple[0], RdfLiteral) or isinstance(triple[1], (RdfLiteral, RdfBNode))):
                 members.union.add(tuple(triple))
-                members.graphs[locked_context].add(tuple(triple))
+                members.graphs[key].add(tuple(triple))
             return add(triple)
 
         def remove_and_forget(triple):
@@ -121,7 +122,7 @@ class _Graph(DataGraph):
         if self.members.stale:
             self.members.rebuild()
         if self.locked_context is not None:
-            return tuple(triple) in self.members.graphs[self.locked_context.value]
+            return tuple(triple) in self.members.graphs[str(self.locked_context.value)]
         if self.default_union:
             return tuple(triple) in self.members.union
         return tuple(triple) in self.members.graphs["None"]

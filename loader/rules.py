@@ -68,7 +68,8 @@ OBJPROP, DTPROP, RDFPROP = f"<{OWL}ObjectProperty>", f"<{OWL}DatatypeProperty>",
 SYM, TRANS, ANNPROP = f"<{OWL}SymmetricProperty>", f"<{OWL}TransitiveProperty>", f"<{OWL}AnnotationProperty>"
 # prp-ap: owlrl types these nine as annotation properties
 ANNOTATION_PROPERTIES = [f"<{RDFS}{n}>" for n in ("label", "comment", "seeAlso", "isDefinedBy")] + [
-    f"<{OWL}{n}>" for n in ("deprecated", "versionInfo", "priorVersion", "backwardCompatibleWith", "incompatibleWith")]
+    f"<{OWL}{n}>" for n in ("deprecated", "versionInfo", "priorVersion", "backwardCompatibleWith",
+                            "incompatibleWith")]
 
 SCHEMA_PREDICATES = (SCO, SPO, DOMAIN, RANGE, EQC, EQP, INV, CHAIN)
 SCHEMA_TYPES = (CLASS, OBJPROP, DTPROP, RDFPROP, SYM, TRANS, ANNPROP)
@@ -169,11 +170,7 @@ class Schema:
                 if bad:
                     raise UnsupportedOntology(f"{s} {p} {min(bad)}: instance triples would then change the schema; "
                                               "reason with owlrl")
-        ruled = set(self.inverse) | self.symmetric | self.transitive | set(self.chains)
-        ruled |= {q for c in self.chains.values() for q in c}
-        ruled |= {p for p, sup in self.supp.items() if sup - {p}} | {q for p, sup in self.supp.items() for q in sup if q != p}
-        ruled |= set(self.domain) | set(self.range)
-        bad = ruled & SCHEMA_VOCABULARY
+        bad = (self.rule_properties() | set(self.domain) | set(self.range)) & SCHEMA_VOCABULARY
         if bad:
             raise UnsupportedOntology(f"property axioms on {min(bad)} are not supported; reason with owlrl")
 
@@ -235,8 +232,10 @@ def _schema_closure(triples: set[tuple[str, str, str]]) -> set[tuple[str, str, s
 
 
 def _read_schema(reader: _Reader) -> Schema:
-    found = set(_column(reader.select("DISTINCT ?w", "?s ?w ?o", f"VALUES ?w {{ {_values(UNSUPPORTED_PREDICATES)} }}")))
-    found |= set(_column(reader.select("DISTINCT ?w", f"?s {TYPE} ?w", f"VALUES ?w {{ {_values(UNSUPPORTED_TYPES)} }}")))
+    found = set(_column(reader.select("DISTINCT ?w", "?s ?w ?o",
+                                      f"VALUES ?w {{ {_values(UNSUPPORTED_PREDICATES)} }}")))
+    found |= set(_column(reader.select("DISTINCT ?w", f"?s {TYPE} ?w",
+                                       f"VALUES ?w {{ {_values(UNSUPPORTED_TYPES)} }}")))
     if found:
         raise UnsupportedOntology(f"the graphs use {', '.join(sorted(found))}, whose OWL 2 RL rules loader.rules "
                                   "does not implement; reason with owlrl")
@@ -354,7 +353,8 @@ NOTHING_EXCLUDED = Exclusions()
 BUILD_EXCLUSIONS = Exclusions(
     blank_nodes=True,
     reflexive=frozenset(i[1:-1] for i in (f"<{OWL}sameAs>", SCO, EQC, SPO, EQP)),
-    objects=frozenset((p[1:-1], top) for p in (TYPE, SCO, DOMAIN, RANGE) for top in (OWL + "Thing", RDFS + "Resource")),
+    objects=frozenset((p[1:-1], top) for p in (TYPE, SCO, DOMAIN, RANGE)
+                      for top in (OWL + "Thing", RDFS + "Resource")),
     subject_namespaces=(RDF, RDFS, OWL, XSD))
 
 

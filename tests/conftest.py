@@ -39,3 +39,21 @@ def cli():
     def run(*args: str):
         return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
     return run
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def real_store_dir(tmp_path_factory) -> Path:
+    """The real project (ontology/, corpus/, triples/) built once per session into a store folder."""
+    store_dir = tmp_path_factory.mktemp("real-store")
+    build(ROOT, store_dir, force=True)
+    return store_dir
+
+
+@pytest.fixture(scope="session")
+def real_store(real_store_dir):
+    """The real graph, read-only: full build (parse, evidence, SHACL, reasoning, grades)."""
+    from loader.store import open_read_only
+    return open_read_only(real_store_dir)

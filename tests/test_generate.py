@@ -27,7 +27,8 @@ def files_of(root: Path) -> dict[str, bytes]:
 def data_store(root: Path) -> ox.Store:
     """corpus/metadata.ttl and triples/*.ttl, each in its contract graph (the ontology copies left out)."""
     store = ox.Store()
-    store.load(path=str(root / "corpus" / "metadata.ttl"), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(BKG + "corpus"))
+    store.load(path=str(root / "corpus" / "metadata.ttl"), format=ox.RdfFormat.TURTLE,
+               to_graph=ox.NamedNode(BKG + "corpus"))
     for f in sorted((root / "triples").glob("*.ttl")):
         store.load(path=str(f), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(BKG + f.stem))
     return store
@@ -95,7 +96,8 @@ def test_every_fact_has_a_claim(small):
         SELECT ?s ?p ?o WHERE {
           GRAPH ?g { ?s ?p ?o } FILTER(?g != <https://w3id.org/bukamal-kg/graph/corpus>)
           FILTER(?p NOT IN (rdf:type, rdfs:label, skos:altLabel, skos:definition, rdfs:comment))
-          FILTER NOT EXISTS { ?s a ?k VALUES ?k { bk:Claim bk:Evidence bk:CitedReport bk:TimeSpec bk:Quantity geo:Geometry } }
+          FILTER NOT EXISTS { ?s a ?k
+                              VALUES ?k { bk:Claim bk:Evidence bk:CitedReport bk:TimeSpec bk:Quantity geo:Geometry } }
           FILTER NOT EXISTS { ?c rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:evidence ?e }
         }""", use_default_graph_as_union=True))
     assert uncovered == []
@@ -119,6 +121,7 @@ def test_command_line(tmp_path, capsys):
     (tmp_path / "other" / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(SystemExit) as err:
         main(["--triples", "2000", "--out", str(tmp_path / "other")])
-    assert str(err.value) == f"{tmp_path / 'other'} exists and is not a generated project (no SYNTHETIC file); choose another --out"
+    assert str(err.value) == (f"{tmp_path / 'other'} exists and is not a generated project (no SYNTHETIC file); "
+                              "choose another --out")
     assert main(["--triples", "1000", "--out", str(tmp_path / "cli")]) == 2
     assert capsys.readouterr().err == "error: --triples must be at least 2000\n"

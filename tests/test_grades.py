@@ -1,4 +1,4 @@
-"""Attribution grades: computed from the hasAgent claims of each operation (contract rule)."""
+"""Attribution grades: computed from the hasAgent claims of each operation (rules in ontology/README.md)."""
 
 from __future__ import annotations
 
@@ -38,11 +38,14 @@ CASES = {
                               "Confirmed: stated flatly or claimed, no competing agent, no denial: "
                               "bkr:iaf (Reportedly), bkr:israel (Confirms)"),
     "competing agents": (("israel Alleges", "us Blames"), "Contested",
-                         "Contested: incompatible agents named: bkr:israel (Alleges), bkr:us (Blames)"),
-    "competing flat agents": (("israel Asserts", "us Asserts"), "Contested",
-                              "Contested: incompatible agents named: bkr:israel (Asserts), bkr:us (Asserts)"),
+                         "Contested: competing agents named: bkr:israel (Alleges), bkr:us (Blames)"),
+    "a flat agent against a hedged one": (("israel Asserts", "us Reportedly"), "Contested",
+                                          "Contested: competing agents named: bkr:israel (Asserts), bkr:us (Reportedly)"),
+    "joint flat agents": (("israel Asserts", "us Asserts"), "Confirmed",
+                          "Confirmed: several agents, all stated flatly (acting jointly), no denial: "
+                          "bkr:israel (Asserts), bkr:us (Asserts)"),
     "named and denied": (("us Blames", "us Denies", "iaf Alleges"), "Contested",
-                         "Contested: incompatible agents named: bkr:iaf (Alleges), bkr:us (Blames); denied: bkr:us"),
+                         "Contested: competing agents named: bkr:iaf (Alleges), bkr:us (Blames); denied: bkr:us"),
     "denial of another agent": (("israel Asserts", "us Denies"), "Contested",
                                 "Contested: agents named: bkr:israel (Asserts); denied: bkr:us"),
 }

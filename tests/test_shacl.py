@@ -75,3 +75,23 @@ def test_types_given_by_the_ontology_count(mini):
     with open(mini / "ontology" / "bukamal.ttl", "a", encoding="utf-8") as fh:
         fh.write("<https://w3id.org/bukamal-kg/id/time-unknown> a bk:TimeSpec .\n")
     validate(parse_all(discover(mini)))
+
+
+def test_warnings_are_reported_but_do_not_fail(mini, tmp_path, cli):
+    edit(mini / "ontology" / "shapes.ttl", 'sh:message "an operation needs an rdfs:label" ]',
+         'sh:message "an operation needs an rdfs:label" ; sh:severity sh:Warning ]')
+    edit(mini / "triples" / "doc-000.ttl", LABEL, "")
+    summary = validate(parse_all(discover(mini)))
+    assert [(w.severity, w.focus, w.path) for w in summary.warnings] == [
+        ("Warning", "bkr:op-2021-06-01-strike", "rdfs:label")]
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert lines[2].startswith("[3/5] shacl     10 shapes, 0 violations, 1 warning   ")
+    assert lines[5:] == [                       # after the five progress lines, before the summary
+        "SHACL warning:",
+        "  triples/doc-000.ttl: bkr:op-2021-06-01-strike",
+        "      path:    rdfs:label",
+        "      message: an operation needs an rdfs:label",
+        "      shape:   bks:OperationShape (property rdfs:label)",
+    ]

@@ -64,4 +64,6 @@ def build(store_dir: Path | None, root: Path | None, force: bool, quiet: bool) -
                    f"{sum(result.asserted.values()):,} asserted and {result.inferred:,} inferred triples); "
                    "use --force to rebuild")
         return
+    for line in result.warnings:
+        click.echo(line, err=True)
     click.echo(summary(result))

@@ -29,6 +29,7 @@ from .httperrors import HttpError
 
 log = logging.getLogger("bukamal.server")
 SPAWN_TIMEOUT_S = 30.0
+RETRY_S = 10.0          # how soon a generation that could not be opened is tried again
 
 
 class WorkerCrashed(Exception):
@@ -124,6 +125,7 @@ class WorkerPool:
         self._reload_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._store_error = "no store has been built yet: run `bukamal build` first"
+        self._failed: tuple[Path, float] | None = None     # a generation that could not be opened, when
         self._closed = False
 
     # ---- lifecycle -------------------------------------------------------------------------------
@@ -174,6 +176,9 @@ class WorkerPool:
             return False
         if path == self.generation or self._closed:
             return False
+        loop = asyncio.get_running_loop()
+        if self._failed is not None and self._failed[0] == path and loop.time() - self._failed[1] < RETRY_S:
+            return False          # it failed a moment ago: do not start processes at every watch tick
         async with self._reload_lock:
             if path == self.generation or self._closed:
                 return False
@@ -181,9 +186,11 @@ class WorkerPool:
                 fresh = await self._spawn_many(path, self.size)
             except StoreError as exc:
                 log.warning("store generation %s cannot be served: %s", path.name, exc.message)
+                self._failed = (path, loop.time())
                 if self.generation is None:
                     self._store_error = exc.message
                 return False
+            self._failed = None
             old_idle, self._idle = self._idle, []
             self.generation = path
             for w in fresh:

@@ -1,0 +1,72 @@
+"""The real graph after the build: every operation graded, dated and evidenced; what reasoning adds."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from loader.namespaces import BKR, sparql_prefixes
+
+
+def rows(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    out = []
+    for solution in store.query(sparql_prefixes() + query, use_default_graph_as_union=True):
+        out.append(tuple("" if t is None else t.value.replace(BKR, "bkr:")
+                         .replace("https://w3id.org/bukamal-kg/ontology#", "bk:") for t in solution))
+    return out
+
+
+def test_every_operation_has_exactly_one_grade(real_store):
+    assert rows(real_store, """
+        SELECT ?op (COUNT(DISTINCT ?g) AS ?n) WHERE {
+            ?op a bk:Operation . OPTIONAL { ?op bk:attributionGrade ?g } }
+        GROUP BY ?op HAVING (COUNT(DISTINCT ?g) != 1)""") == []
+
+
+def test_every_operation_has_a_time_or_an_explicit_unknown(real_store):
+    assert rows(real_store, """
+        SELECT DISTINCT ?op WHERE { ?op a bk:Operation . FILTER NOT EXISTS { ?op bk:hasTime ?t . ?t a bk:TimeSpec } }""") == []
+
+
+def test_every_operation_has_evidence(real_store):
+    assert rows(real_store, """
+        SELECT DISTINCT ?op WHERE {
+            ?op a bk:Operation .
+            FILTER NOT EXISTS { ?c a bk:Claim ; rdf:subject ?op ; bk:evidence ?e . ?e bk:quote ?q }
+        }""") == []
+
+
+def test_grades_live_only_in_the_inferred_graph(real_store):
+    assert rows(real_store, """
+        SELECT DISTINCT ?g WHERE { GRAPH ?g { ?op bk:attributionGrade ?grade } }""") == [("https://w3id.org/bukamal-kg/graph/inferred",)]
+
+
+@pytest.mark.parametrize("op,grade", [
+    ("op-2018-06-airstrike-kh-base", "Contested"),            # KH blames the US, the US denies, Al-Jarida: Israel
+    ("op-2021-02-25-us-airstrike", "Confirmed"),              # stated flatly: the United States military
+    ("op-2019-09-reported-airstrikes", "Unknown"),            # "reports emerged" of airstrikes: no attacker named
+    ("op-2019-08-25-israeli-drones-crash-beirut", "Alleged"),  # Hezbollah's claim only
+    ("op-2017-11-recapture-al-bukamal", "Confirmed"),         # several agents, all stated flatly: jointly
+    ("op-2019-12-27-kirkuk-airbase-attack", "Unknown"),       # only a denial by Kata'ib Hezbollah
+])
+def test_grade_of(real_store, op, grade):
+    assert rows(real_store, f"SELECT ?g WHERE {{ bkr:{op} bk:attributionGrade ?g }}") == [(f"bk:{grade}",)]
+
+
+def test_contested_reason_names_the_competing_agents(real_store):
+    assert rows(real_store, "SELECT ?r WHERE { bkr:op-2018-06-airstrike-kh-base bk:gradeReason ?r }") == [(
+        "Contested: competing agents named: bkr:israel (Alleges), bkr:united-states (Blames); denied: bkr:united-states",)]
+
+
+def test_located_in_is_transitive_in_the_inferred_graph(real_store):
+    """al-Tanf is stated to be in Rif Dimashq Governorate, which is stated to be in Syria."""
+    assert rows(real_store, """
+        SELECT ?g WHERE { GRAPH ?g { bkr:al-tanf bk:locatedIn bkr:syria } } ORDER BY ?g""") == [
+        ("https://w3id.org/bukamal-kg/graph/inferred",)]
+
+
+def test_stated_in_is_inferred_from_evidence(real_store):
+    assert rows(real_store, """
+        SELECT DISTINCT ?doc WHERE { GRAPH bkg:inferred {
+            ?c bk:statedIn ?doc } ?c rdf:subject bkr:op-2018-06-airstrike-kh-base ; rdf:predicate bk:hasAgent }""") == [
+        ("bkr:doc-004",)]
