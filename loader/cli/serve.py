@@ -45,6 +45,12 @@ def serve(store_dir, host, port, timeout_s, workers, max_queue, max_body_bytes, 
 
     Read-only unless --allow-update. The server follows store/CURRENT: a new `bukamal build` is
     picked up without a restart (or at once on SIGHUP).
+
+    \b
+    Example:
+      bukamal serve --port 8000 --timeout-s 10
+      # then open http://127.0.0.1:8000/ or:
+      curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 3' http://127.0.0.1:8000/sparql
     """
     from ..server.run import serve as run
     from ..server.settings import Settings, read_token
