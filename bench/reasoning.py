@@ -21,35 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "out"
-BKG = "https://w3id.org/bukamal-kg/graph/"
+from .common import BKG, OUT, ensure_project, in_child, project_files
 
 
-def project_files(root: Path) -> list[tuple[str, Path]]:
-    files = [("ontology", f) for f in sorted((root / "ontology").glob("*.ttl")) if f.name != "shapes.ttl"]
-    files.append(("corpus", root / "corpus" / "metadata.ttl"))
-    return files + [(f.stem, f) for f in sorted((root / "triples").glob("*.ttl"))]
-
-
-def ensure_project(size: int, seed: int) -> Path:
-    from .generate import MARKER, generate
-
-    out = OUT / f"synth-{size}-seed{seed}"
-    marker = out / MARKER
-    if not (marker.is_file() and marker.read_text(encoding="utf-8").startswith(
-            f"bench.generate --triples {size} --seed {seed}\n")):
-        generate(size, seed, out)
-    return out
-
-
-def _rules(root: Path, exclude_name: str, queue) -> None:
+def _rules(root: Path, exclude_name: str) -> dict:
     import pyoxigraph as ox
 
     from loader import rules
@@ -68,10 +48,10 @@ def _rules(root: Path, exclude_name: str, queue) -> None:
     if exclude_name == "NOTHING_EXCLUDED" and size < 300_000:
         keys = sorted((str(q.subject), str(q.predicate), str(q.object))
                       for q in store.quads_for_pattern(None, None, None, ox.NamedNode(BKG + "inferred")))
-    queue.put({"seconds": seconds, "input": size, "inferred": count, "peak_mb": _peak_mb(), "keys": keys})
+    return {"seconds": seconds, "input": size, "inferred": count, "keys": keys}
 
 
-def _owlrl(root: Path, queue) -> None:
+def _owlrl(root: Path) -> dict:
     import owlrl
     import rdflib
 
@@ -86,7 +66,7 @@ def _owlrl(root: Path, queue) -> None:
     seconds = time.perf_counter() - t0
     new = [t for t in set(graph) - before if not rules.is_owlrl_noise(*t)]
     keys = sorted((_nt(s), _nt(p), _nt(o)) for s, p, o in new)
-    queue.put({"seconds": seconds, "input": size, "inferred": len(new), "peak_mb": _peak_mb(), "keys": keys})
+    return {"seconds": seconds, "input": size, "inferred": len(new), "keys": keys}
 
 
 def _nt(term) -> str:
@@ -105,39 +85,27 @@ def _nt(term) -> str:
     return str(ox.Literal(str(term), datatype=ox.NamedNode(dt)))
 
 
-def _peak_mb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+def measure(sizes: list[int], owlrl_max: int, runs: int, seed: int, owlrl_runs_above_20k: int = 1) -> list[dict]:
+    return [measure_one(ensure_project(size, seed), size, owlrl_max, runs, owlrl_runs_above_20k) for size in sizes]
 
 
-def _in_child(target, *args) -> dict:
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
-
-
-def measure(sizes: list[int], owlrl_max: int, runs: int, seed: int) -> list[dict]:
-    rows = []
-    for size in sizes:
-        root = ensure_project(size, seed)
-        row: dict = {"target": size}
-        for label, exclude in (("rules", "NOTHING_EXCLUDED"), ("rules-build", "BUILD_EXCLUSIONS")):
-            results = [_in_child(_rules, root, exclude) for _ in range(runs)]
-            row[label] = _summary(results)
-            if label == "rules":
-                row["input"] = results[0]["input"]
-                keys = results[0]["keys"]
-        if size <= owlrl_max:
-            results = [_in_child(_owlrl, root) for _ in range(runs if size <= 20_000 else 1)]
-            row["owlrl"] = _summary(results)
-            row["same_inferences"] = keys == results[0]["keys"] if keys is not None else None
-            row["speedup"] = round(row["owlrl"]["seconds"] / row["rules"]["seconds"], 1)
-        rows.append(row)
-        print(_line(row), flush=True)
-    return rows
+def measure_one(root: Path, size: int, owlrl_max: int, runs: int, owlrl_runs_above_20k: int = 1) -> dict:
+    """One size: the rules (all inferences, and what the build keeps) ``runs`` times; owlrl up to
+    ``owlrl_max`` triples, ``runs`` times up to 20 k triples and ``owlrl_runs_above_20k`` times above."""
+    row: dict = {"target": size}
+    for label, exclude in (("rules", "NOTHING_EXCLUDED"), ("rules-build", "BUILD_EXCLUSIONS")):
+        results = [in_child(_rules, root, exclude) for _ in range(runs)]
+        row[label] = _summary(results)
+        if label == "rules":
+            row["input"] = results[0]["input"]
+            keys = results[0]["keys"]
+    if size <= owlrl_max:
+        results = [in_child(_owlrl, root) for _ in range(runs if size <= 20_000 else owlrl_runs_above_20k)]
+        row["owlrl"] = _summary(results)
+        row["same_inferences"] = keys == results[0]["keys"] if keys is not None else None
+        row["speedup"] = round(row["owlrl"]["seconds"] / row["rules"]["seconds"], 1)
+    print(_line(row), flush=True)
+    return row
 
 
 def _summary(results: list[dict]) -> dict:

@@ -52,6 +52,7 @@ class BuildResult:
     details: dict[str, str] = field(default_factory=dict)     # stage -> one-line summary
     pruned: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)         # SHACL warnings and infos, for people
+    target: str | None = None              # where it was published, for people (a remote URL)
 
 
 def resolve_dirs(root: Path | None, store_dir: Path | None) -> tuple[Path, Path]:
@@ -130,7 +131,9 @@ def _stage(n: int, name: str, result: BuildResult, progress: Progress, fn):
     return value
 
 
-def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -> None:
+def derive(root: Path, result: BuildResult, progress: Progress):
+    """Stages 1-4: the parsed files and the inferred quads (``build`` loads them; a remote build
+    pushes them, :mod:`loader.remote_build`)."""
     def do_parse():
         parsed = parse_all(discover(root))
         return parsed, f"{_n(len(parsed.files), 'file')}, {_n(parsed.triple_count, 'triple')}"
@@ -176,6 +179,11 @@ def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -
 
     inferred = _stage(4, "reason", result, progress, do_reason)
     result.inferred = len(set(inferred))
+    return parsed, inferred
+
+
+def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -> None:
+    parsed, inferred = derive(root, result, progress)
 
     def do_load():
         built = store.write_store(store_dir, [*parsed.quads(), *inferred])

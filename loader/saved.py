@@ -1,34 +1,97 @@
 """Run saved queries and explain their rows with the evidence behind them.
 
-``run(query, raw_params, store)`` validates and binds the parameters (:mod:`loader.params`) and runs
-the query with the default graph as the union of all graphs and the project's extension functions
-(:mod:`loader.functions`). ``explain(query, row, store)`` returns, for the Claim or Evidence IRIs in
-the row's ``#+ explain:`` variables, the evidence records: document, file name, quote, offsets, and for
-a claim its stance, claimant, attributedTo and cited report.
+``run(query, raw_params, store)`` validates and binds the parameters (:mod:`loader.params`), runs
+the query (plain SPARQL 1.1) with the default graph as the union of all graphs, and normalises its
+list columns (:func:`normalise`): the values of a ``GROUP_CONCAT`` cell come back in an order that
+differs between engines and runs, so they are split on the separator, de-duplicated, sorted and joined
+again, and an empty list becomes unbound. The answer is then the same on any store (local or remote).
+``explain(query, row, store)`` returns, for the Claim or Evidence IRIs in the row's ``#+ explain:``
+variables, the evidence records: document, file name, quote, offsets, and for a claim its stance,
+claimant, attributedTo and cited report.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph
 
-from .errors import QueryError
-from .functions import custom_aggregate_functions, custom_functions
+from .errors import QueryError, StoreError
 from .namespaces import BK, PREFIXES
 from .params import bind
-from .registry import SavedQuery
+from .registry import LIST_SEPARATOR, SavedQuery
+
+_XSD_STRING = PREFIXES["xsd"] + "string"
+
 
 def run(query: SavedQuery, raw_params: Mapping[str, str], store, *, substitutions=None):
-    """Validate ``raw_params``, bind them and run ``query``: pyoxigraph solutions, boolean or triples."""
+    """Validate ``raw_params``, bind them and run ``query``: pyoxigraph solutions, boolean or triples.
+
+    Solutions come back with their list columns normalised (:func:`normalise`)."""
     subs = bind(query, raw_params, store) if substitutions is None else substitutions
     try:
-        return store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None,
-                           custom_functions=custom_functions(),
-                           custom_aggregate_functions=custom_aggregate_functions())
+        result = store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
+        return normalise(query, result)
     except SyntaxError as exc:  # the registry parsed it; only a changed engine gets here
         raise QueryError(f"{query.name}: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"the store failed while running {query.name}: {exc}") from None
+
+
+def normalise(query: SavedQuery, result):
+    """``result`` with each ``#+ list:`` column of each row normalised by :func:`normalise_list`.
+
+    Other results (booleans, graphs) and queries without list columns come back unchanged; solutions
+    come back as a new ``pyoxigraph.QuerySolutions`` in the same row order."""
+    variables = getattr(result, "variables", None)
+    if not query.list_vars or variables is None:
+        return result
+    names = [v.value for v in variables]
+    lists = set(query.list_vars)
+    bindings = []
+    for row in result:
+        cells = {}
+        for name in names:
+            term = row[name]
+            if name in lists:
+                term = normalise_list(term)
+            if term is not None:
+                cells[name] = _term_json(term)
+        bindings.append(cells)
+    doc = {"head": {"vars": names}, "results": {"bindings": bindings}}
+    return pyoxigraph.parse_query_results(json.dumps(doc), pyoxigraph.QueryResultsFormat.JSON)
+
+
+def normalise_list(term):
+    """A ``GROUP_CONCAT(DISTINCT ...; separator="|")`` value -> its distinct values sorted (by code
+    point) and joined by ``|``, as an ``xsd:string``; None (unbound) when it lists nothing. A cell that
+    is not a literal (a list column also bound to a plain IRI in some rows) is left as it is."""
+    if not isinstance(term, pyoxigraph.Literal):
+        return term
+    items = sorted({item for item in term.value.split(LIST_SEPARATOR) if item})
+    return pyoxigraph.Literal(LIST_SEPARATOR.join(items)) if items else None
+
+
+def _term_json(term) -> dict:
+    """One RDF term in the SPARQL 1.1 Query Results JSON format (triple terms as in SPARQL 1.2)."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, pyoxigraph.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != _XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, pyoxigraph.Triple):
+        return {"type": "triple", "value": {"subject": _term_json(term.subject),
+                                            "predicate": _term_json(term.predicate),
+                                            "object": _term_json(term.object)}}
+    raise QueryError(f"cannot represent the result value {term!r}")
 
 
 @dataclass(frozen=True)
@@ -86,7 +149,8 @@ def _local(node) -> str | None:
     return v[len(BK):] if v.startswith(BK) else v
 
 
-def _evidence_record(store, var: str, claim: str | None, ev: pyoxigraph.NamedNode, info: dict) -> list[Evidence]:
+def _evidence_record(store, var: str, claim: str | None, ev: pyoxigraph.NamedNode,
+                     info: dict) -> list[Evidence]:
     rows = _q(store, _EVIDENCE_Q, ev=ev)
     out = []
     for r in rows:
@@ -128,13 +192,15 @@ def explain_term(store, var: str, term) -> list[Evidence]:
 
 
 def _iris(term) -> list[pyoxigraph.NamedNode]:
-    """The IRIs a cell carries: an IRI, or a literal listing IRIs / project prefixed names (GROUP_CONCAT)."""
+    """The IRIs a cell carries: an IRI, or a literal listing IRIs / project prefixed names (a list
+    column: values joined by ``|``)."""
     if isinstance(term, pyoxigraph.NamedNode):
         return [term]
     if not isinstance(term, pyoxigraph.Literal):
         return []
     out = []
-    for token in term.value.split():
+    for token in term.value.split(LIST_SEPARATOR):
+        token = token.strip()
         prefix, sep, local = token.partition(":")
         if sep and prefix in PREFIXES and not local.startswith("//"):
             token = PREFIXES[prefix] + local
@@ -148,7 +214,7 @@ def _iris(term) -> list[pyoxigraph.NamedNode]:
 def explain(query: SavedQuery, row, store) -> list[Evidence]:
     """Evidence behind one result row (a pyoxigraph QuerySolution or a mapping of variable -> term).
 
-    An explain variable holds a Claim or Evidence IRI, or a space-separated list of them (IRIs or
+    An explain variable holds a Claim or Evidence IRI, or a ``|``-separated list of them (IRIs or
     ``bkr:`` names, as the queries' GROUP_CONCAT columns produce).
     """
     out: list[Evidence] = []

@@ -1,4 +1,4 @@
-"""Every saved query against the real graph, built once per session from the project's files.
+"""Every saved query against the real graph (the session's `real_store`, a full build; tests/conftest.py).
 
 Golden answers live in tests/golden/NAME.json: exact columns and rows, in order (every saved query
 orders its rows). A query without a golden answer fails here. Each row was checked against the corpus
@@ -8,10 +8,8 @@ texts when it was recorded; a change in the triples that changes an answer must 
 from __future__ import annotations
 
 import pytest
-from queries_support import GOLDEN, QUERIES_DIR, ROOT, load_cases, query_names, result_table
+from queries_support import GOLDEN, QUERIES_DIR, load_cases, query_names, result_table
 
-from loader import store as stores
-from loader.build import build
 from loader.registry import load_registry
 from loader.saved import run
 

@@ -11,6 +11,7 @@ from ..build import build as run_build
 from ..results import table
 from ..terms import compact_iri
 from .common import store_option
+from .remote import remote_options
 
 
 def _progress(n: int, name: str, detail: str, seconds: float) -> None:
@@ -27,8 +28,8 @@ def summary(r: BuildResult) -> str:
              f"shapes checked: {r.shapes} (0 violations)",
              f"attribution grades: {grades}",
              f"time: {times}; total {sum(r.timings.values()):.2f} s",
-             f"published {r.generation} in {r.store_dir}"
-             + (f" (previous {r.previous} kept)" if r.previous else "")
+             f"published {r.generation} in {r.target or r.store_dir}"
+             + (f" (previous {r.previous} {'replaced' if r.target else 'kept'})" if r.previous else "")
              + (f"; removed {', '.join(r.pruned)}" if r.pruned else "")]
     return "\n".join(lines)
 
@@ -40,7 +41,8 @@ def summary(r: BuildResult) -> str:
                    "$BUKAMAL_ROOT). Without --store the store goes to <root>/store.")
 @click.option("--force", is_flag=True, help="Rebuild even if the inputs have not changed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
-def build(store_dir: Path | None, root: Path | None, force: bool, quiet: bool) -> None:
+@remote_options
+def build(store_dir: Path | None, root: Path | None, force: bool, quiet: bool, remote=None) -> None:
     """Check the data and build a new store generation, in five stages.
 
     \b
@@ -51,16 +53,24 @@ def build(store_dir: Path | None, root: Path | None, force: bool, quiet: bool) -
     5 load      a new on-disk generation, published atomically (the previous one is kept)
 
     A failure at any stage leaves the current store untouched. With unchanged inputs nothing is
-    done ("store is up to date").
+    done ("store is up to date"). With --remote URL, stage 5 pushes the graphs to that SPARQL service
+    instead and switches to them in one update request (see README, "Remote store").
 
     \b
     Example:
       bukamal build
       bukamal build --store /tmp/bukamal-store --force
+      bukamal build --remote http://127.0.0.1:7878/query
     """
-    result = run_build(root, store_dir, force=force, progress=None if quiet else _progress)
+    if remote is not None:
+        from ..remote import RemoteStore
+        from ..remote_build import build_remote
+        with RemoteStore(remote) as target:
+            result = build_remote(target, root, force=force, progress=None if quiet else _progress)
+    else:
+        result = run_build(root, store_dir, force=force, progress=None if quiet else _progress)
     if result.up_to_date:
-        click.echo(f"store is up to date ({result.generation} in {result.store_dir}, inputs unchanged: "
+        click.echo(f"store is up to date ({result.generation} in {result.target or result.store_dir}, inputs unchanged: "
                    f"{sum(result.asserted.values()):,} asserted and {result.inferred:,} inferred triples); "
                    "use --force to rebuild")
         return

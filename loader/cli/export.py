@@ -9,6 +9,7 @@ import click
 from ..export import FORMATS, GRAPHS
 from ..export import export as run_export
 from .common import store_dir_or_default, store_option, write_output
+from .remote import open_store, remote_options
 
 
 @click.command("export")
@@ -19,7 +20,8 @@ from .common import store_dir_or_default, store_option, write_output
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @store_option
-def export(fmt: str, graph: str, output: Path | None, store_dir: Path | None) -> None:
+@remote_options
+def export(fmt: str, graph: str, output: Path | None, store_dir: Path | None, remote=None) -> None:
     """Export the store, sorted, with the ontology's prefixes: the same store gives the same bytes.
 
     \b
@@ -27,4 +29,8 @@ def export(fmt: str, graph: str, output: Path | None, store_dir: Path | None) ->
       bukamal export -o bukamal.ttl
       bukamal export --format trig --graph all -o bukamal.trig
     """
+    if remote is not None:
+        from ..backend import export_from
+        write_output(export_from(open_store(None, remote), fmt=fmt, graph=graph), output)
+        return
     write_output(run_export(store_dir_or_default(store_dir), fmt=fmt, graph=graph), output)

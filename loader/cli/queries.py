@@ -52,6 +52,11 @@ def queries(fmt: str, queries_dir: Path | None) -> None:
     """List the saved queries: name, title, parameters and an example.
 
     Run one with `bukamal query NAME --param k=v ...`; add --explain to see the quotes behind each row.
+
+    \b
+    Example:
+      bukamal queries
+      bukamal query strikes --param site="Imam Ali base" --explain
     """
     registry = load_registry(queries_dir)
     if fmt == "json":
@@ -63,7 +68,7 @@ def queries(fmt: str, queries_dir: Path | None) -> None:
 # ---------------------------------------------------------------- `bukamal query NAME` (called by query.py)
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    """``("site=Imam Ali base", "from=2021")`` -> a dict; a pair without ``=`` or a repeated name is an error."""
+    """``("site=Imam Ali base", "from=2021")`` -> a dict; no ``=`` or a repeated name is an error."""
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -113,12 +118,16 @@ def explained_table(query: SavedQuery, result, store) -> bytes:
 
 
 def run_saved_command(name: str, pairs: tuple[str, ...], fmt: str, explain_rows: bool,
-                      store_dir: Path | None, queries_dir: Path | None = None) -> bytes:
+                      store_dir: Path | None, queries_dir: Path | None = None, remote=None) -> bytes:
     """Run the saved query ``name`` and format its result (``--explain``: table with evidence)."""
     query = load_registry(queries_dir).get(name)
     if explain_rows and fmt != "table":
         raise UsageError("--explain prints evidence under table rows: use it with --format table")
-    store = stores.open_read_only(store_dir_or_default(store_dir))
+    if remote is not None:                  # a remote SPARQL service (loader.remote)
+        from .remote import open_store
+        store = open_store(None, remote)
+    else:
+        store = stores.open_read_only(store_dir_or_default(store_dir))
     result = run(query, parse_params(pairs), store)
     if explain_rows:
         return explained_table(query, result, store)

@@ -11,7 +11,8 @@ from ..errors import NotFoundError, UsageError
 from ..functions import custom_aggregate_functions, custom_functions
 from ..namespaces import PREFIXES
 from ..results import FORMATS, format_result
-from .common import store_dir_or_default, store_option, write_output
+from .common import store_option, write_output
+from .remote import open_store, remote_options
 
 
 def read_query_file(name: str) -> str:
@@ -34,7 +35,9 @@ def read_query_file(name: str) -> str:
 @click.option("--explain", "explain_rows", is_flag=True,
               help="Saved queries, table format: print the evidence (document, offsets, quote) under each row.")
 @store_option
-def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, store_dir: Path | None) -> None:
+@remote_options
+def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, store_dir: Path | None,
+          remote=None) -> None:
     """Run the SPARQL query in FILE.rq, or the saved query NAME, on the store.
 
     An argument ending in .rq or containing a / is a file; anything else is a saved-query name.
@@ -50,13 +53,13 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, stor
     """
     if not (file.endswith(".rq") or "/" in file or "\\" in file):
         from .queries import run_saved_command
-        write_output(run_saved_command(file, params, fmt, explain_rows, store_dir), None)
+        write_output(run_saved_command(file, params, fmt, explain_rows, store_dir, remote=remote), None)
         return
     if params or explain_rows:
         raise UsageError("--param and --explain are for saved queries (bukamal query NAME);"
                          " see `bukamal queries`")
     text = read_query_file(file)
-    store = stores.open_read_only(store_dir_or_default(store_dir))
+    store = open_store(store_dir, remote)
     result = stores.query(store, text, file=file, prefixes=PREFIXES, custom_functions=custom_functions(),
                           custom_aggregate_functions=custom_aggregate_functions())
     write_output(format_result(result, fmt), None)

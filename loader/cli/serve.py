@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import config
+from .remote import remote_options
 
 
 @click.command("serve")
@@ -39,12 +40,14 @@ from .. import config
               help="Folder of saved queries (default: queries/ in the project).")
 @click.option("--log-level", type=click.Choice(["warning", "info", "debug"]), default="warning",
               show_default=True)
+@remote_options
 def serve(store_dir, host, port, timeout_s, workers, max_queue, max_body_bytes, max_depth,
-          worker_memory_mb, allow_update, token_file, cors, queries_dir, log_level):
+          worker_memory_mb, allow_update, token_file, cors, queries_dir, log_level, remote=None):
     """Serve the SPARQL endpoint (/sparql), saved queries (/queries) and the query page (/).
 
     Read-only unless --allow-update. The server follows store/CURRENT: a new `bukamal build` is
-    picked up without a restart (or at once on SIGHUP).
+    picked up without a restart (or at once on SIGHUP). With --remote URL the workers send the
+    queries (after the same guards, under the same deadline) to that SPARQL service; read-only.
 
     \b
     Example:
@@ -61,5 +64,5 @@ def serve(store_dir, host, port, timeout_s, workers, max_queue, max_body_bytes, 
                         max_body_bytes=max_body_bytes, max_depth=max_depth,
                         worker_memory_mb=worker_memory_mb, allow_update=allow_update,
                         update_token=token if allow_update else None, cors_origins=tuple(cors),
-                        queries_dir=queries_dir)
+                        queries_dir=queries_dir, remote=remote)
     run(settings, host, port, log_level=log_level, announce=click.echo)

@@ -69,7 +69,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette):
         pool = WorkerPool(settings.store_dir, size=settings.workers, max_queue=settings.max_queue,
                           max_bytes=settings.max_result_bytes, stack_mb=settings.worker_stack_mb,
-                          memory_mb=settings.worker_memory_mb)
+                          memory_mb=settings.worker_memory_mb, remote=settings.remote_for_workers())
         app.state.pool = pool
         app.state.write_lock = asyncio.Lock()
         app.state.registry = _load_registry(settings)

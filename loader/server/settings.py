@@ -30,8 +30,12 @@ class Settings:
     queries_dir: Path | None = None          # default: the project's queries/
     web_assets_dir: Path | None = None       # default: the project's node_modules/
     reload_interval_s: float = 0.5
+    remote: object | None = None             # a loader.remote.RemoteConfig: serve that SPARQL service
 
     def __post_init__(self) -> None:
+        if self.allow_update and self.remote is not None:
+            raise UsageError("--allow-update cannot be combined with --remote: update the remote service"
+                             " itself, or run `bukamal build --remote URL`")
         if self.allow_update and not self.update_token:
             raise UsageError(f"--allow-update needs a bearer token: set ${TOKEN_ENV} or give --token-file")
         if self.update_token is not None and len(self.update_token) < MIN_TOKEN_LENGTH:
@@ -41,6 +45,15 @@ class Settings:
         for origin in self.cors_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):
                 raise UsageError(f"--cors takes an origin like https://example.org, not {origin!r}")
+
+    def remote_for_workers(self):
+        """The remote config the workers use: the request deadline bounds each HTTP call."""
+        if self.remote is None:
+            return None
+        import dataclasses
+
+        return dataclasses.replace(self.remote, timeout_s=self.timeout_s + 1.0,
+                                   max_response_bytes=4 * self.max_result_bytes)
 
     def queries_path(self) -> Path:
         return self.queries_dir if self.queries_dir is not None else config.queries_dir()

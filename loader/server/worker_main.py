@@ -31,17 +31,24 @@ def _die_with_parent() -> None:
         pass
 
 
-def _serve(generation: str, max_bytes: int, channel_in, channel_out) -> None:
+def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: bool = False) -> None:
     import pyoxigraph
 
+    from ..errors import BukamalError
     from . import wire
     from .executor import execute
 
     try:
-        store = pyoxigraph.Store.read_only(generation)
-    except OSError:
-        channel_out.write(wire.encode({"ready": False, "kind": "store_unavailable",
-                                       "message": "the store generation could not be opened"}))
+        if remote:         # a remote SPARQL service (loader.remote); its config comes by the environment
+            from ..remote import RemoteStore, worker_config
+
+            store = RemoteStore(worker_config())
+            store.check()
+        else:
+            store = pyoxigraph.Store.read_only(generation)
+    except (OSError, BukamalError) as exc:
+        message = exc.message if isinstance(exc, BukamalError) else "the store generation could not be opened"
+        channel_out.write(wire.encode({"ready": False, "kind": "store_unavailable", "message": message}))
         channel_out.flush()
         return
     channel_out.write(wire.encode({"ready": True}))
@@ -62,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-bytes", type=int, default=64 << 20)
     parser.add_argument("--stack-mb", type=int, default=256)
     parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--remote", action="store_true")
     args = parser.parse_args(argv)
     _die_with_parent()
     if args.memory_mb > 0:
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     channel_in = os.fdopen(os.dup(0), "rb", buffering=0)
     threading.stack_size(args.stack_mb << 20)
     thread = threading.Thread(target=_serve, args=(args.generation, args.max_bytes, channel_in,
-                                                   channel_out), name="bukamal-worker")
+                                                   channel_out, args.remote), name="bukamal-worker")
     thread.start()
     thread.join()
     return 0

@@ -30,6 +30,7 @@ from .httperrors import HttpError
 log = logging.getLogger("bukamal.server")
 SPAWN_TIMEOUT_S = 30.0
 RETRY_S = 10.0          # how soon a generation that could not be opened is tried again
+REMOTE = Path("remote")  # the "generation" of a pool on a remote SPARQL service (it switches by itself)
 
 
 class WorkerCrashed(Exception):
@@ -85,12 +86,17 @@ class Worker:
             await self.proc.wait()
 
 
-async def spawn(generation: Path, max_bytes: int, stack_mb: int, memory_mb: int = 0) -> Worker:
-    """Start a worker on ``generation`` and wait until it has opened it."""
+async def spawn(generation: Path, max_bytes: int, stack_mb: int, memory_mb: int = 0, remote=None) -> Worker:
+    """Start a worker on ``generation`` (or on the ``remote`` SPARQL service) and wait until it has opened it."""
+    env = worker_env()
+    extra = []
+    if remote is not None:           # the config (with its secrets) goes by the environment, not argv
+        from ..remote import WORKER_ENV
+        env[WORKER_ENV], extra = remote.to_json(), ["--remote"]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "loader.server.worker_main", str(generation),
+        sys.executable, "-m", "loader.server.worker_main", str(generation), *extra,
         "--max-bytes", str(max_bytes), "--stack-mb", str(stack_mb), "--memory-mb", str(memory_mb),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=worker_env(),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
         start_new_session=True)
     worker = Worker(proc, generation)
     try:
@@ -110,13 +116,15 @@ async def spawn(generation: Path, max_bytes: int, stack_mb: int, memory_mb: int 
 
 class WorkerPool:
     def __init__(self, store_dir: Path, *, size: int = 2, max_queue: int = 16,
-                 max_bytes: int = 64 << 20, stack_mb: int = 256, memory_mb: int = 0) -> None:
+                 max_bytes: int = 64 << 20, stack_mb: int = 256, memory_mb: int = 0,
+                 remote=None) -> None:
         self.store_dir = Path(store_dir)
         self.size = max(1, size)
         self.max_queue = max(0, max_queue)
         self.max_bytes = max_bytes
         self.stack_mb = stack_mb
         self.memory_mb = memory_mb
+        self.remote = remote                # a RemoteConfig: workers query that service instead
         self.generation: Path | None = None
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
@@ -169,7 +177,7 @@ class WorkerPool:
     async def check_reload(self) -> bool:
         """Switch to the generation ``CURRENT`` names, if it changed; True if the pool switched."""
         try:
-            path = current_path(self.store_dir)
+            path = REMOTE if self.remote is not None else current_path(self.store_dir)
         except StoreError as exc:
             if self.generation is None:
                 self._store_error = exc.message
@@ -202,7 +210,7 @@ class WorkerPool:
 
     async def _spawn_many(self, path: Path, n: int) -> list[Worker]:
         results = await asyncio.gather(
-            *(spawn(path, self.max_bytes, self.stack_mb, self.memory_mb) for _ in range(n)),
+            *(spawn(path, self.max_bytes, self.stack_mb, self.memory_mb, self.remote) for _ in range(n)),
             return_exceptions=True)
         workers = [r for r in results if isinstance(r, Worker)]
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -225,7 +233,7 @@ class WorkerPool:
 
     async def _spawn_one(self, gen: Path) -> None:
         try:
-            worker = await spawn(gen, self.max_bytes, self.stack_mb, self.memory_mb)
+            worker = await spawn(gen, self.max_bytes, self.stack_mb, self.memory_mb, self.remote)
         except StoreError as exc:
             log.warning("could not start a replacement worker: %s", exc.message)
             return

@@ -1,0 +1,76 @@
+"""Build throughput: ``loader.build.build`` (parse, evidence, SHACL, reasoning, load, publish) against
+pyoxigraph's raw ``bulk_load`` of the same files into a store on the same disk.
+
+The build runs as ``bukamal build --force`` would, into a fresh store folder per run. Until the build
+itself chooses the compiled-SPARQL SHACL path at scale, the measuring process replaces
+``loader.shacl.validate`` by ``loader.shaclsparql.validate`` (pyshacl would need about 15 minutes at
+1 M triples); the result says which path was measured.
+"""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import shutil
+import time
+from pathlib import Path
+
+from .common import BKG, OUT, project_files, repeat, summary
+
+STORES = OUT / "stores"
+
+
+def shacl_path() -> str:
+    """Make the build use the compiled SHACL path; say which path the build uses."""
+    from loader import build, shacl, shaclsparql
+
+    if "shaclsparql" in inspect.getsource(build):
+        return "shaclsparql (wired into the build)"
+    shacl.validate = shaclsparql.validate
+    return "shaclsparql (loader.shacl.validate replaced in the measuring process)"
+
+
+def _build(root: str, store_dir: str) -> dict:
+    from loader.build import build
+
+    path = shacl_path()
+    shutil.rmtree(store_dir, ignore_errors=True)
+    t0 = time.perf_counter()
+    result = build(Path(root), Path(store_dir), force=True)
+    seconds = time.perf_counter() - t0
+    asserted = sum(result.asserted.values())
+    return {"seconds": seconds, "stages": {k: round(v, 3) for k, v in result.timings.items()},
+            "asserted": asserted, "inferred": result.inferred, "quads": asserted + result.inferred,
+            "generation": result.generation, "shacl_path": path}
+
+
+def _bulk_load(root: str, store_dir: str) -> dict:
+    import pyoxigraph as ox
+
+    shutil.rmtree(store_dir, ignore_errors=True)
+    t0 = time.perf_counter()
+    store = ox.Store(store_dir)
+    for name, path in project_files(Path(root), shapes=True):
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(BKG + name))
+    store.flush()
+    seconds = time.perf_counter() - t0
+    quads = len(store)
+    del store
+    gc.collect()
+    shutil.rmtree(store_dir, ignore_errors=True)
+    return {"seconds": seconds, "quads": quads}
+
+
+def measure(root: Path, label: str, runs: int) -> dict:
+    """Median build and bulk-load times; the last build's store stays in bench/out/stores/LABEL."""
+    store_dir = STORES / label
+    builds = repeat(runs, _build, str(root), str(store_dir))
+    loads = repeat(runs, _bulk_load, str(root), str(STORES / f"{label}-bulk"))
+    b, raw = summary(builds), summary(loads)
+    asserted = builds[0]["asserted"]
+    stages = {k: round(sorted(r["stages"][k] for r in builds)[len(builds) // 2], 3) for k in builds[0]["stages"]}
+    b.update(asserted=asserted, inferred=builds[0]["inferred"], stages=stages, shacl_path=builds[0]["shacl_path"],
+             triples_per_s=round(asserted / b["seconds"]))
+    raw.update(quads=loads[0]["quads"], triples_per_s=round(loads[0]["quads"] / raw["seconds"]))
+    return {"build": b, "bulk_load": raw, "ratio": round(b["triples_per_s"] / raw["triples_per_s"], 3),
+            "store_dir": str(store_dir)}

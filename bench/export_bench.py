@@ -1,0 +1,43 @@
+"""Export throughput: ``loader.export.export`` (every graph, N-Quads: statements sorted, deterministic)
+against pyoxigraph's ``Store.dump`` of the same store to N-Quads; and, for information, the default
+``bukamal export`` (asserted graphs merged, Turtle with the ontology's prefixes)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .common import repeat, summary
+
+
+def _export(store_dir: str, fmt: str, graph: str) -> dict:
+    from loader.export import export
+
+    t0 = time.perf_counter()
+    data = export(Path(store_dir), fmt=fmt, graph=graph)
+    return {"seconds": time.perf_counter() - t0, "bytes": len(data), "lines": data.count(b"\n")}
+
+
+def _dump(store_dir: str) -> dict:
+    import pyoxigraph as ox
+
+    from loader.store import open_read_only
+
+    t0 = time.perf_counter()
+    store = open_read_only(Path(store_dir))
+    data = store.dump(format=ox.RdfFormat.N_QUADS)
+    return {"seconds": time.perf_counter() - t0, "bytes": len(data), "lines": data.count(b"\n")}
+
+
+def measure(store_dir: str, runs: int) -> dict:
+    ours = repeat(runs, _export, store_dir, "nquads", "all")
+    dump = repeat(runs, _dump, store_dir)
+    turtle = repeat(runs, _export, store_dir, "turtle", "asserted")
+    out = {"export_nquads": summary(ours), "dump_nquads": summary(dump), "export_turtle_asserted": summary(turtle)}
+    quads = dump[0]["lines"]
+    for key, res in (("export_nquads", ours), ("dump_nquads", dump)):
+        out[key].update(quads=res[0]["lines"], bytes=res[0]["bytes"], quads_per_s=round(res[0]["lines"] / out[key]["seconds"]))
+    out["export_turtle_asserted"].update(bytes=turtle[0]["bytes"])
+    out["same_statements"] = ours[0]["lines"] == quads
+    out["ratio"] = round(out["dump_nquads"]["seconds"] / out["export_nquads"]["seconds"], 3)
+    return out

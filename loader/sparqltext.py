@@ -1,0 +1,273 @@
+"""A small SPARQL 1.1 tokenizer and the structure of a query that the remote store rewrites.
+
+The remote store (:mod:`loader.remote`) sends query *text* to another engine, so it needs a few facts
+about that text that pyoxigraph does not expose: where each ``SELECT`` (the query and its subqueries)
+projects, groups and orders; where the prologue ends; where a dataset clause would go. This module
+finds them from tokens (strings, IRIs, comments and variables are recognised exactly, so nothing inside
+a string or a comment is ever taken for syntax). It does not validate: callers parse the query with
+pyoxigraph first, so the text is known to be valid SPARQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_NAME = "A-Za-z0-9_\u00b7\u00c0-\U000effff"
+_TOKEN = re.compile(rf"""
+  (?P<ws>\s+)
+| (?P<comment>\#[^\n]*)
+| (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+            |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+| (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+| (?P<var>[?$][{_NAME}]+)
+| (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+| (?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
+| (?P<word>(?:[A-Za-z_\u00c0-\U000effff][{_NAME}.\-]*)?:[{_NAME}.\-:%\\]*|[A-Za-z_][A-Za-z0-9_\-]*)
+| (?P<punct>\^\^|&&|\|\||!=|<=|>=|.)
+""", re.X | re.S)
+
+FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
+MODIFIERS = ("GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES")
+
+
+@dataclass
+class Token:
+    kind: str        # ws comment string iri var lang number word punct
+    text: str
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "word" else self.text
+
+    @property
+    def name(self) -> str:
+        """A variable's name without ``?`` / ``$``."""
+        return self.text[1:]
+
+
+def tokenize(text: str) -> list[Token]:
+    out: list[Token] = []
+    for m in _TOKEN.finditer(text):
+        kind, value = m.lastgroup, m.group()
+        if kind == "word" and ":" in value and value.endswith("."):
+            stripped = value.rstrip(".")        # a prefixed name never ends with "." (it ends a triple)
+            out.append(Token(kind, stripped))
+            out.extend(Token("punct", ".") for _ in range(len(value) - len(stripped)))
+            continue
+        out.append(Token(kind, value))
+    return out
+
+
+def render(tokens: list[Token]) -> str:
+    return "".join(t.text for t in tokens)
+
+
+def significant(tokens: list[Token], i: int, step: int) -> int | None:
+    """Index of the next (step=1) or previous (step=-1) token that is not space or comment."""
+    i += step
+    while 0 <= i < len(tokens):
+        if tokens[i].kind not in ("ws", "comment"):
+            return i
+        i += step
+    return None
+
+
+def matching(tokens: list[Token], i: int) -> int:
+    """Index of the bracket closing the one at ``i`` (``(`` or ``{`` or ``[``)."""
+    opening = tokens[i].text
+    closing = {"(": ")", "{": "}", "[": "]"}[opening]
+    depth = 0
+    for j in range(i, len(tokens)):
+        if tokens[j].kind != "punct":
+            continue
+        if tokens[j].text == opening:
+            depth += 1
+        elif tokens[j].text == closing:
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(tokens) - 1
+
+
+@dataclass
+class Clause:
+    """A solution modifier of one SELECT: ``keyword`` and its token span [start, end)."""
+
+    keyword: str
+    start: int
+    end: int
+
+
+@dataclass
+class Scope:
+    """One SELECT (the query itself or a subquery) and the spans of its parts."""
+
+    start: int                       # the SELECT token
+    end: int                         # one past its last token
+    parent: int | None               # index of the enclosing scope in Query.scopes
+    projection: tuple[int, int]      # [start, end) of the projection (after SELECT, DISTINCT/REDUCED)
+    star: bool = False
+    distinct: bool = False
+    projected: dict[str, int] = field(default_factory=dict)   # bare variable -> token index
+    names: list[str] = field(default_factory=list)            # every column: bare and (... AS ?v)
+    group: tuple[int, int] = (0, 0)                           # the WHERE group's { .. } indices
+    clauses: list[Clause] = field(default_factory=list)
+
+    def clause(self, keyword: str) -> Clause | None:
+        return next((c for c in self.clauses if c.keyword == keyword), None)
+
+    def in_clause(self, i: int) -> Clause | None:
+        return next((c for c in self.clauses if c.start <= i < c.end), None)
+
+
+@dataclass
+class Query:
+    tokens: list[Token]
+    form: str
+    form_index: int
+    prefixes: dict[str, str]
+    scopes: list[Scope]
+
+    def scope_of(self, i: int) -> int | None:
+        """The innermost SELECT scope holding token ``i``."""
+        best = None
+        for n, s in enumerate(self.scopes):
+            if s.start <= i < s.end and (best is None or s.start > self.scopes[best].start):
+                best = n
+        return best
+
+    @property
+    def top(self) -> Scope | None:
+        return self.scopes[0] if self.scopes and self.scopes[0].parent is None and self.form == "SELECT" else None
+
+    def prologue(self) -> str:
+        return render(self.tokens[:self.form_index])
+
+
+def analyse(text: str) -> Query:
+    tokens = tokenize(text)
+    prefixes: dict[str, str] = {}
+    form_index = len(tokens)
+    form = ""
+    for i, t in enumerate(tokens):
+        if t.kind == "word" and t.upper in FORMS:
+            form, form_index = t.upper, i
+            break
+        if t.kind == "word" and t.upper == "PREFIX":
+            j = significant(tokens, i, 1)
+            k = significant(tokens, j, 1) if j is not None else None
+            if j is not None and k is not None and tokens[k].kind == "iri":
+                prefixes[tokens[j].text[:-1]] = tokens[k].text[1:-1]
+    scopes: list[Scope] = []
+    depth = 0
+    stack: list[tuple[int, int]] = []            # (brace depth of the scope's own level, scope index)
+    for i, t in enumerate(tokens):
+        if t.kind == "punct" and t.text == "{":
+            depth += 1
+        elif t.kind == "punct" and t.text == "}":
+            depth -= 1
+            while stack and stack[-1][0] > depth:
+                n = stack.pop()[1]
+                scopes[n].end = i
+        elif t.kind == "word" and t.upper == "SELECT":
+            parent = stack[-1][1] if stack else None
+            scopes.append(_scope(tokens, i, parent))
+            stack.append((depth, len(scopes) - 1))
+    for level, n in stack:
+        scopes[n].end = len(tokens)
+    for s in scopes:
+        _clauses(tokens, s)
+    return Query(tokens, form, form_index, prefixes, scopes)
+
+
+def _scope(tokens: list[Token], i: int, parent: int | None) -> Scope:
+    j = significant(tokens, i, 1)
+    distinct = False
+    if j is not None and tokens[j].upper in ("DISTINCT", "REDUCED"):
+        distinct = True
+        j = significant(tokens, j, 1)
+    start = j if j is not None else len(tokens)
+    k, paren, projected, star, names, last = start, 0, {}, False, [], None
+    while k < len(tokens):
+        t = tokens[k]
+        if paren == 0 and (t.upper in ("WHERE", "FROM") or (t.kind == "punct" and t.text == "{")):
+            break
+        if t.kind == "punct" and t.text == "(":
+            paren += 1
+        elif t.kind == "punct" and t.text == ")":
+            paren -= 1
+        elif t.kind == "punct" and t.text == "*" and paren == 0:
+            star = True
+        elif t.kind == "var" and paren == 0:
+            projected.setdefault(t.name, k)
+            names.append(t.name)
+        elif t.kind == "var" and last is not None and last.upper == "AS":
+            names.append(t.name)
+        if t.kind not in ("ws", "comment"):
+            last = t
+        k += 1
+    scope = Scope(start=i, end=len(tokens), parent=parent, projection=(start, k), star=star,
+                  distinct=distinct, projected=projected, names=names)
+    g = k
+    while g < len(tokens) and not (tokens[g].kind == "punct" and tokens[g].text == "{"):
+        g += 1
+    scope.group = (g, matching(tokens, g) if g < len(tokens) else g)
+    return scope
+
+
+def _clauses(tokens: list[Token], s: Scope) -> None:
+    """The solution modifiers after the scope's WHERE group (at the scope's own bracket level)."""
+    marks: list[tuple[str, int]] = []
+    i, depth = s.group[1] + 1, 0
+    while i < s.end:
+        t = tokens[i]
+        if t.kind == "punct" and t.text in "({[":
+            depth += 1
+        elif t.kind == "punct" and t.text in ")}]":
+            depth -= 1
+        elif depth == 0 and t.kind == "word" and t.upper in MODIFIERS:
+            marks.append((t.upper, i))
+        i += 1
+    for n, (keyword, start) in enumerate(marks):
+        end = marks[n + 1][1] if n + 1 < len(marks) else s.end
+        s.clauses.append(Clause(keyword, start, end))
+
+
+def resolve(tokens: list[Token], i: int, prefixes: dict[str, str]) -> str | None:
+    """The IRI a token names (``<iri>`` or ``prefix:local``), or None."""
+    t = tokens[i]
+    if t.kind == "iri":
+        return t.text[1:-1]
+    if t.kind == "word" and ":" in t.text and not t.text.startswith("_:"):
+        prefix, _, local = t.text.partition(":")
+        if prefix in prefixes:
+            return prefixes[prefix] + local
+    return None
+
+
+def dataset_position(q: Query) -> int | None:
+    """Where ``FROM`` clauses go in the top-level query; None if it already has a dataset clause."""
+    t = q.tokens
+    i = significant(t, q.form_index, 1)
+    if q.form == "CONSTRUCT" and i is not None and t[i].text == "{":
+        i = significant(t, matching(t, i), 1)
+    elif q.form == "SELECT" and q.scopes:
+        i = q.scopes[0].projection[1]
+    depth = 0
+    while i is not None and i < len(t):
+        tok = t[i]
+        if depth == 0 and tok.upper == "FROM":
+            return None
+        if depth == 0 and (tok.upper in ("WHERE",) + MODIFIERS or tok.text == "{"):
+            return i
+        if tok.kind == "punct" and tok.text in "([":
+            depth += 1
+        elif tok.kind == "punct" and tok.text in ")]":
+            depth -= 1
+        i += 1
+    return len(t)
+
+
+def variables_in(tokens: list[Token], start: int, end: int) -> set[str]:
+    return {t.name for t in tokens[start:end] if t.kind == "var"}
