@@ -69,7 +69,7 @@ def measure(root: Path, label: str, runs: int) -> dict:
     b, raw = summary(builds), summary(loads)
     asserted = builds[0]["asserted"]
     stages = {k: round(sorted(r["stages"][k] for r in builds)[len(builds) // 2], 3) for k in builds[0]["stages"]}
-    b.update(asserted=asserted, inferred=builds[0]["inferred"], stages=stages, shacl_path=builds[0]["shacl_path"],
+    b.update(asserted=asserted, inferred=builds[0]["inferred"], quads=builds[0]["quads"], stages=stages, shacl_path=builds[0]["shacl_path"],
              triples_per_s=round(asserted / b["seconds"]))
     raw.update(quads=loads[0]["quads"], triples_per_s=round(loads[0]["quads"] / raw["seconds"]))
     return {"build": b, "bulk_load": raw, "ratio": round(b["triples_per_s"] / raw["triples_per_s"], 3),

@@ -19,7 +19,8 @@ BK = "https://w3id.org/bukamal-kg/ontology#"
 def pick_actor(store) -> tuple[str, str]:
     """The actor with the most parts (ties: smallest IRI), and its label if no other thing has it."""
     row = next(iter(store.query(
-        f"SELECT ?a (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?p <{BK}partOf> ?a }} GROUP BY ?a ORDER BY DESC(?n) ?a LIMIT 1",
+        f"SELECT ?a (COUNT(DISTINCT ?p) AS ?n) WHERE {{ ?p <{BK}partOf> ?a . ?a a <{BK}Actor> }} "
+        "GROUP BY ?a ORDER BY DESC(?n) ?a LIMIT 1",
         use_default_graph_as_union=True)))
     actor = row["a"].value
     label = next(iter(store.query(

@@ -12,14 +12,14 @@ A saved query is a plain SPARQL file whose first lines are a header (grammar in 
     #+ example: bukamal query strikes --param site="Imam Ali base"
 
 A query is plain SPARQL 1.1 (no extension functions), so it runs as-is on any engine. A column that
-aggregates several values is written ``(GROUP_CONCAT(DISTINCT expr; separator="|") AS ?col)`` and named
-in ``#+ list:``; engines order the values inside such a cell differently, so :func:`loader.saved.run`
-sorts them, and a list column may not appear in ORDER BY.
+aggregates several values is written ``(GROUP_CONCAT(DISTINCT COALESCE(expr, ""); separator="|") AS
+?col)`` and named in ``#+ list:``; :func:`loader.saved.run` sorts the values inside such a cell, which
+engines order differently (:mod:`loader.querycheck` has the rules and checks them).
 
 Loading is strict: a malformed header line, an unknown key or type, a parameter the query does not
 use (or cannot receive: pyoxigraph binds a parameter only when the query projects it, or, for ASK and
-CONSTRUCT, when its pattern binds it), or SPARQL the engine rejects is a :class:`RegistryError` naming
-the file and line. Names come from the file stem and are looked up in the registry, never used as paths.
+CONSTRUCT, when its pattern binds it), a list column or function that would make the answer differ
+between engines, or SPARQL the engine rejects is a :class:`RegistryError` naming the file and line. Names come from the file stem and are looked up in the registry, never used as paths.
 """
 
 from __future__ import annotations
@@ -36,20 +36,17 @@ import pyoxigraph
 from . import config
 from .errors import NotFoundError, RegistryError
 from .namespaces import PREFIXES
+from .querycheck import VAR_RE, check_stable, list_vars, strip_comments_and_strings
 
 TYPES = ("iri", "string", "date", "integer", "enum")
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HEADER_RE = re.compile(r"^#\+\s*([a-z][a-z-]*)\s*:\s*(.*?)\s*$")
 PARAM_RE = re.compile(
     r"^(?P<name>\S+)\s+(?P<type>\S+)\s+(?P<req>\S+)(?P<opts>(?:\s+[a-z]+=\S+)*)\s+--\s+(?P<desc>\S.*)$"
 )
 OPTION_KEYS = {"default", "values", "bound", "class", "min", "max"}
 KNOWN_KEYS = {"title", "description", "param", "example", "explain", "list"}
-LIST_SEPARATOR = "|"        # the GROUP_CONCAT separator of every list column
-# functions whose value is not the same from one run or engine to the next
-UNSTABLE_FUNCTIONS = ("SAMPLE", "RAND", "NOW", "UUID", "STRUUID", "BNODE")
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ class SavedQuery:
     explain_vars: tuple[str, ...] = ()   # variables that carry Claim or Evidence IRIs
     ordered: bool = False           # the query has ORDER BY: its row order is part of its answer
     examples: tuple[str, ...] = field(default=())
-    list_vars: tuple[str, ...] = ()      # GROUP_CONCAT columns: LIST_SEPARATOR-joined values, sorted by run()
+    list_vars: tuple[str, ...] = ()      # GROUP_CONCAT columns (see loader.querycheck), sorted by run()
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -203,10 +200,11 @@ def parse_text(name: str, text: str, fname: str) -> SavedQuery:
     for ex in examples:
         if not re.search(r"\bquery\s+" + re.escape(name) + r"(?:\s|$)", ex):
             raise _err(f"example {ex!r} does not run this query ('bukamal query {name} ...')", fname)
-    body = _strip_comments_and_strings(text)
+    body = strip_comments_and_strings(text)
     form = _form(body, fname)
     explain_vars = _explain_vars(fields.get("explain", ""), body, fname)
-    list_vars = _list_vars(fields.get("list", ""), text, body, fname)
+    lists = list_vars(fields.get("list", ""), text, body, fname)
+    check_stable(text, body, fname)
     for p in params:
         if not re.search(r"[?$]" + re.escape(p.name) + r"(?![A-Za-z0-9_])", body):
             raise _err(f"parameter {p.name!r} is declared but the query never uses ?{p.name}", fname)
@@ -215,7 +213,7 @@ def parse_text(name: str, text: str, fname: str) -> SavedQuery:
         name=name, title=fields["title"], description=fields["description"], params=tuple(params),
         example=examples[0], text=text, path_name=fname, form=form, explain_vars=explain_vars,
         ordered=bool(re.search(r"\bORDER\s+BY\b", body, re.IGNORECASE)), examples=tuple(examples),
-        list_vars=list_vars,
+        list_vars=lists,
     )
 
 
@@ -330,35 +328,6 @@ def _parse_date(value: str, bound: str) -> _dt.date | None:
         return None
 
 
-def _strip_comments_and_strings(text: str, keep_strings: bool = False) -> str:
-    """The query text with comments removed and string/IRI contents blanked (to look for variables);
-    with ``keep_strings``, strings and IRIs are kept as written (only comments go)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if c in "\"'":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + len(quote)] if keep_strings else '""')
-            i = j + len(quote)
-            continue
-        if c == "<" and re.match(r"<[^<>\"{}|^`\\\s]*>", text[i:]):
-            j = text.index(">", i)
-            out.append(text[i:j + 1] if keep_strings else "<>")
-            i = j + 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
 def _form(body: str, fname: str) -> str:
     m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
     if not m:
@@ -375,71 +344,6 @@ def _explain_vars(value: str, body: str, fname: str) -> tuple[str, ...]:
             raise _err(f"explain names {tok} but the query never uses it", fname)
         names.append(tok[1:])
     return tuple(names)
-
-
-def _list_vars(value: str, text: str, body: str, fname: str) -> tuple[str, ...]:
-    """Check ``#+ list:`` against the query: every GROUP_CONCAT is ``GROUP_CONCAT(DISTINCT expr;
-    separator="|") AS ?v`` with ``?v`` listed, every listed variable is such a column, none is in ORDER BY;
-    and no function whose value changes between runs or engines (SAMPLE, RAND, ...) is used."""
-    names: list[str] = []
-    for tok in value.split():
-        if not tok.startswith("?") or not VAR_RE.match(tok[1:]):
-            raise _err(f"list: expected variables like ?claims, got {tok!r}", fname)
-        if tok[1:] in names:
-            raise _err(f"list names {tok} twice", fname)
-        names.append(tok[1:])
-    for func in UNSTABLE_FUNCTIONS:
-        if re.search(r"(?<![\w:?$])" + func + r"\s*\(", body, re.IGNORECASE):
-            raise _err(f"{func}() gives different values from one run or engine to the next; saved queries"
-                       " must answer the same everywhere", fname)
-    code = _strip_comments_and_strings(text, keep_strings=True)
-    produced: list[str] = []
-    for m in re.finditer(r"(?<![\w:?$])GROUP_CONCAT\s*\(", code, re.IGNORECASE):
-        close = _closing_paren(code, m.end() - 1)
-        inner = code[m.end():close]
-        alias = re.match(r"\s*AS\s+[?$]([A-Za-z_][A-Za-z0-9_]*)", code[close + 1:], re.IGNORECASE)
-        form = re.fullmatch(r"\s*DISTINCT\b.*;\s*SEPARATOR\s*=\s*(\"\|\"|'\|')\s*", inner,
-                            re.IGNORECASE | re.DOTALL)
-        if close < 0 or form is None or alias is None:
-            raise _err('write list columns as (GROUP_CONCAT(DISTINCT expr; separator="|") AS ?name):'
-                       f" {' '.join(code[m.start():close + 1 if close >= 0 else len(code)].split())[:120]!r}",
-                       fname)
-        produced.append(alias.group(1))
-        if alias.group(1) not in names:
-            raise _err(f"?{alias.group(1)} is a GROUP_CONCAT column: name it in '#+ list:' (its values are"
-                       " sorted after the query runs)", fname)
-    for name in names:
-        if name not in produced:
-            raise _err(f"list names ?{name} but no (GROUP_CONCAT(...) AS ?{name}) produces it", fname)
-    for m in re.finditer(r"\bORDER\s+BY\b([^{}]*?)(?=\bLIMIT\b|\bOFFSET\b|[{}]|$)", body,
-                         re.IGNORECASE | re.DOTALL):
-        for name in names:
-            if re.search(r"[?$]" + name + r"(?![A-Za-z0-9_])", m.group(1)):
-                raise _err(f"list column ?{name} in ORDER BY: the order of the values inside it differs"
-                           " between engines", fname)
-    return tuple(names)
-
-
-def _closing_paren(code: str, start: int) -> int:
-    """Index of the ``)`` matching the ``(`` at ``start`` (strings skipped), or -1."""
-    depth, i, n = 0, start, len(code)
-    while i < n:
-        c = code[i]
-        if c in "\"'":
-            quote = c * 3 if code.startswith(c * 3, i) else c
-            j = i + len(quote)
-            while j < n and not code.startswith(quote, j):
-                j += 2 if code[j] == "\\" else 1
-            i = j + len(quote)
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
 
 
 def dummy_value(p: Param):
@@ -461,8 +365,6 @@ def _check_sparql(text: str, params: list[Param], form: str, fname: str) -> None
     store = pyoxigraph.Store()
     try:
         result = store.query(text, use_default_graph_as_union=True)
-    except RuntimeError as exc:   # e.g. "The custom function <...> is not supported"
-        raise _err(f"the query is not plain SPARQL 1.1: {exc}", fname) from None
     except SyntaxError as exc:
         msg = str(exc)
         m = re.match(r"error at (\d+):(\d+): (.*)$", msg, re.DOTALL)

@@ -51,7 +51,8 @@ META_GENERATION, META_GRAPH, META_MANIFEST = META + "#generation", META + "#grap
 UNION_MODES = ("from", "param", "native")
 ENV = {"url": "BUKAMAL_REMOTE", "update": "BUKAMAL_REMOTE_UPDATE", "store": "BUKAMAL_REMOTE_STORE",
        "token": "BUKAMAL_REMOTE_TOKEN", "user": "BUKAMAL_REMOTE_USER",
-       "password": "BUKAMAL_REMOTE_PASSWORD", "union": "BUKAMAL_REMOTE_UNION"}
+       "password": "BUKAMAL_REMOTE_PASSWORD", "union": "BUKAMAL_REMOTE_UNION",
+       "timeout": "BUKAMAL_REMOTE_TIMEOUT"}
 RESULTS_JSON = "application/sparql-results+json"
 _PARSER = pyoxigraph.Store()
 _RESULT_FORMATS = {RESULTS_JSON: pyoxigraph.QueryResultsFormat.JSON,
@@ -86,6 +87,8 @@ class RemoteConfig:
                 raise UsageError(f"a remote SPARQL URL must start with http:// or https://, not {shown(url)!r}")
         if self.union not in UNION_MODES:
             raise UsageError(f"unknown union mode {self.union!r}; use one of {', '.join(UNION_MODES)}")
+        if not self.timeout_s > 0:
+            raise UsageError("the remote timeout must be a positive number of seconds")
         if self.token and self.user:
             raise UsageError("give either a bearer token or a user and password for the remote, not both")
 
@@ -117,6 +120,11 @@ class RemoteConfig:
             if store is None:
                 store, guessed = urlunsplit(parts._replace(path=stem + "/store", query="")), True
         update = update or url
+        if env.get(ENV["timeout"]) and "timeout_s" not in kw:
+            try:
+                kw["timeout_s"] = float(env[ENV["timeout"]])
+            except ValueError:
+                raise UsageError(f"${ENV['timeout']} must be a number of seconds") from None
         return cls(url, update, store, guessed, user, password, token,
                    union or env.get(ENV["union"]) or "from", **kw)
 
@@ -231,7 +239,7 @@ class RemoteStore:
     def select(self, text: str) -> list[dict]:
         """Rows of a SELECT sent as is (no rewriting, the engine's own dataset): variable -> term."""
         body, ctype = self._post_query(text, RESULTS_JSON, [], what="a query")
-        return [{v.value: sol[v] for v in sol_vars} for sol_vars, sol in _rows(body, ctype)]
+        return _rows(body, ctype)
 
     def update(self, text: str) -> None:
         if not self.config.update_url:
@@ -269,7 +277,8 @@ class RemoteStore:
 
     def meta(self) -> Meta | None:
         """The ``META`` graph's content, or None when nothing was pushed here."""
-        rows = self.select(f"SELECT ?gen ?graph ?manifest WHERE {{ GRAPH <{META}> {{ <{META}> <{META_GENERATION}> ?gen "
+        rows = self.select(f"SELECT ?gen ?graph ?manifest WHERE {{ GRAPH <{META}> {{ "
+                           f"<{META}> <{META_GENERATION}> ?gen "
                            f"OPTIONAL {{ <{META}> <{META_GRAPH}> ?graph }} "
                            f"OPTIONAL {{ <{META}> <{META_MANIFEST}> ?manifest }} }} }}")
         if not rows:
@@ -365,15 +374,15 @@ class RemoteStore:
                                            params, what="a query")
             return [unskolem_triple(t) for t in _triples(body, ctype)]
         body, ctype = self._post_query(prepared.text, RESULTS_JSON, params, what="a query")
-        if not prepared.list_columns and GENID.encode() not in body:
-            return pyoxigraph.parse_query_results(body, _result_format(ctype))
-        parsed = pyoxigraph.parse_query_results(body, _result_format(ctype))
+        parsed = _parse_results(body, ctype)
         if isinstance(parsed, pyoxigraph.QueryBoolean):
             return parsed
-        variables = [v.value for v in parsed.variables]
-        rows = [[unskolem(sol[v]) if sol[v] is not None else None for v in variables] for sol in parsed]
-        rows = _finish(variables, rows, prepared, custom_functions)
-        return pyoxigraph.parse_query_results(_results_json(variables, rows), pyoxigraph.QueryResultsFormat.JSON)
+        variables, rows = parsed
+        if GENID.encode() in body:
+            rows = [[unskolem(t) for t in row] for row in rows]
+        if prepared.list_columns:
+            rows = _finish(variables, rows, prepared, custom_functions)
+        return _solutions(variables, rows)
 
 
 # --------------------------------------------------------------------------------- answers
@@ -398,18 +407,40 @@ def _result_format(ctype: str):
     return _RESULT_FORMATS[ctype]
 
 
-def _rows(body: bytes, ctype: str):
-    parsed = pyoxigraph.parse_query_results(body, _result_format(ctype))
+def _parse_results(body: bytes, ctype: str):
+    """The remote's answer read in full: a QueryBoolean, or (variables, rows of terms or None).
+
+    A cut-off answer (a service that stops mid-answer and still said 200) is an error, never fewer rows."""
+    fmt = _result_format(ctype)
+    try:
+        parsed = pyoxigraph.parse_query_results(body, fmt)
+        if isinstance(parsed, pyoxigraph.QueryBoolean):
+            return parsed
+        variables = [v.value for v in parsed.variables]
+        return variables, [[sol[v] for v in variables] for sol in parsed]
+    except SyntaxError:
+        tail = body[-120:].decode("utf-8", "replace").replace("\n", " ")
+        raise RemoteStoreError(f"the remote SPARQL service sent an answer that does not parse (it may have"
+                               f" stopped in the middle): ...{tail}") from None
+
+
+def _solutions(variables: list[str], rows: list[list]) -> pyoxigraph.QuerySolutions:
+    return pyoxigraph.parse_query_results(_results_json(variables, rows), pyoxigraph.QueryResultsFormat.JSON)
+
+
+def _rows(body: bytes, ctype: str) -> list[dict]:
+    parsed = _parse_results(body, ctype)
     if isinstance(parsed, pyoxigraph.QueryBoolean):
         return []
-    variables = parsed.variables
-    return [(variables, sol) for sol in parsed]
+    variables, rows = parsed
+    return [{v: t for v, t in zip(variables, row) if t is not None} for row in rows]
 
 
 def _triples(body: bytes, ctype: str) -> list[pyoxigraph.Triple]:
     fmt = _GRAPH_FORMATS.get(ctype)
     if fmt is None:
-        raise RemoteStoreError(f"the remote SPARQL service answered a graph in an unexpected format ({ctype or 'none'})")
+        raise RemoteStoreError("the remote SPARQL service answered a graph in an unexpected format"
+                               f" ({ctype or 'none'})")
     try:
         return [pyoxigraph.Triple(q.subject, q.predicate, q.object) for q in pyoxigraph.parse(body, format=fmt)]
     except SyntaxError as exc:

@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pyoxigraph
@@ -86,14 +87,16 @@ def prepare(text: str, *, substitutions=None, prefixes=None, base_iri: str | Non
     if graphs is not None:
         pos = dataset_position(q)
         if pos is not None:
-            clause = "".join(f"FROM <{g}> " for g in graphs) + "".join(f"FROM NAMED <{g}> " for g in graphs)
+            iris = [str(pyoxigraph.NamedNode(g)) for g in graphs]      # validated: no '>' or spaces inside
+            clause = "".join(f"FROM {g} " for g in iris) + "".join(f"FROM NAMED {g} " for g in iris)
             if pos < len(q.tokens):
                 q.tokens[pos].text = clause + q.tokens[pos].text
             else:
                 q.tokens[-1].text += " " + clause
-    head = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items() if p not in q.prefixes)
-    if base_iri:
-        head = f"BASE <{base_iri}>\n" + head
+    head = "".join(f"PREFIX {p}: {pyoxigraph.NamedNode(iri)}\n" for p, iri in (prefixes or {}).items()
+                   if p not in q.prefixes and re.fullmatch(r"[A-Za-z][\w.-]*|", p))
+    if base_iri:            # e.g. the endpoint's own URL, made from the request's Host header: validated
+        head = f"BASE {term_text(pyoxigraph.NamedNode(base_iri))}\n" + head
     prepared.prologue = head + q.prologue()
     prepared.text = head + render(q.tokens)
     return prepared

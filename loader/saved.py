@@ -21,7 +21,8 @@ import pyoxigraph
 from .errors import QueryError, StoreError
 from .namespaces import BK, PREFIXES
 from .params import bind
-from .registry import LIST_SEPARATOR, SavedQuery
+from .querycheck import LIST_SEPARATOR
+from .registry import SavedQuery
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
 

@@ -258,3 +258,47 @@ def test_004_fox_news_report_dates_conflict(kg):
             ?t bk:earliest ?date .
         } GROUP BY ?doc ?date ORDER BY ?doc""") == [
         ("bkr:doc-000", "2019-09-04"), ("bkr:doc-001", "2019-09-04"), ("bkr:doc-004", "2019-09-03")]
+
+
+def test_004_construction_ongoing_on_september_3_is_a_bound_not_its_date(kg):
+    # 'Iran is constructing' (3 September 2019 report): started by then, not ended before then
+    assert rows(kg, """
+        SELECT DISTINCT ?p ?prec ?e ?l WHERE {
+            ?c a bk:Claim ; rdf:subject bkr:op-construction-imam-ali-base ; rdf:predicate ?p ; rdf:object ?t ;
+               bk:evidence/bk:inDocument bkr:doc-004 .
+            FILTER (?p IN (bk:hasTime, bk:startTime, bk:endTime))
+            ?t bk:precision ?prec . OPTIONAL { ?t bk:earliest ?e } OPTIONAL { ?t bk:latest ?l }
+        } ORDER BY ?p""") == [
+        ("bk:endTime", "bk:BoundPrecision", "2019-09-03", ""),
+        ("bk:startTime", "bk:BoundPrecision", "", "2019-09-03"),
+    ]
+    assert rows(kg, """
+        SELECT ?e ?l WHERE { bkr:op-construction-imam-ali-base bk:hasTime ?t .
+                             OPTIONAL { ?t bk:earliest ?e } OPTIONAL { ?t bk:latest ?l } } GROUP BY ?e ?l""") == [
+        ("2018-01-01", "")]
+
+
+# ---------------------------------------------------------------- counts of different things
+def test_figures_of_a_part_count_the_part(kg):
+    assert rows(kg, """
+        SELECT ?text ?what ?whole WHERE {
+            VALUES ?q { bkr:qty-001r-012 bkr:qty-001r-013 bkr:qty-001r-014 bkr:qty-001r-015 }
+            ?q bk:quantityText ?text ; bk:countOf ?what .
+            OPTIONAL { ?c a bk:Claim ; rdf:subject ?what ; rdf:predicate bk:partOf ; rdf:object ?whole }
+        } ORDER BY ?q""") == [
+        ("a family of four", "bkr:hama-family", ""),
+        ("including two children", "bkr:hama-family-children", "bkr:hama-family"),
+        ("approximately fourteen rockets", "bkr:erbil-rockets-fired", ""),
+        ("Three of the rockets", "bkr:erbil-rockets-hit-coalition-base", "bkr:erbil-rockets-fired"),
+    ]
+
+
+def test_september_2019_reported_targets_are_iranian_forces_or_iranian_backed_militias(kg):
+    assert rows(kg, """
+        SELECT DISTINCT ?target ?stance WHERE {
+            ?c a bk:Claim ; rdf:subject bkr:op-2019-09-reported-airstrikes ; rdf:predicate bk:hasTarget ;
+               rdf:object ?target ; bk:stance ?stance .
+        } ORDER BY ?target""") == [
+        ("bkr:iran-armed-forces", "bk:Reportedly"),
+        ("bkr:iranian-backed-militias", "bk:Reportedly"),
+    ]

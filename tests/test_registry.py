@@ -78,7 +78,8 @@ def test_parsed_fields(tmp_path):
 
 BAD = [
     ("#+ title T\n", "q.rq:1: malformed header line (expected '#+ key: value'): '#+ title T'"),
-    ("#+ colour: red\n", "q.rq:1: unknown header key 'colour' (known: description, example, explain, param, title)"),
+    ("#+ colour: red\n",
+     "q.rq:1: unknown header key 'colour' (known: description, example, explain, list, param, title)"),
     ("#+ title:\n", "q.rq:1: empty header value for 'title'"),
     ("#+ title: A\n#+ title: B\n", "q.rq:2: header key 'title' given twice"),
     ("#+ param: x float optional -- d\n",

@@ -70,7 +70,8 @@ def build(store_dir: Path | None, root: Path | None, force: bool, quiet: bool, r
     else:
         result = run_build(root, store_dir, force=force, progress=None if quiet else _progress)
     if result.up_to_date:
-        click.echo(f"store is up to date ({result.generation} in {result.target or result.store_dir}, inputs unchanged: "
+        where = result.target or result.store_dir
+        click.echo(f"store is up to date ({result.generation} in {where}, inputs unchanged: "
                    f"{sum(result.asserted.values()):,} asserted and {result.inferred:,} inferred triples); "
                    "use --force to rebuild")
         return
