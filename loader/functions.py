@@ -12,11 +12,13 @@ unbound, as with any SPARQL function error.
 ``bkf:list`` (``https://w3id.org/bukamal-kg/function#list``) is an aggregate: the distinct values of
 its argument in the group, sorted, joined by single spaces; IRIs are written as project prefixed names
 (``bkr:claim-000-01``) when they have one. Unlike ``GROUP_CONCAT(DISTINCT ...)``, whose order pyoxigraph
-does not fix (it changes from run to run), its result is deterministic; it is unbound for an empty group.
-Values containing spaces would be ambiguous in the list, so queries only aggregate names and words.
+does not fix (it changes from run to run), its result is deterministic. As with pyoxigraph's own
+aggregates, the whole value is unbound when the argument is unbound in any row of the group (wrap it in
+``COALESCE(?x, "")`` to skip such rows). Values containing spaces would be ambiguous in the list.
 
-Every caller that runs saved queries (CLI, server, tests) passes :func:`custom_functions` and
-:func:`custom_aggregate_functions` to ``Store.query``; :func:`loader.saved.run` does so.
+These are conveniences for ad-hoc queries on the embedded store (``bukamal query FILE.rq`` and the
+endpoint offer them). Saved queries do not use them: they are plain SPARQL 1.1 so that any engine,
+including a remote one, gives the same rows (see :mod:`loader.querycheck`).
 """
 
 from __future__ import annotations
