@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import build_bench, endpoint, export_bench, queries_bench, reasoning, report, shacl_bench
-from .common import OUT, ensure_project, load_average, machine
+from .common import ensure_project, load_average, machine
 
 HERE = Path(__file__).resolve().parent
 

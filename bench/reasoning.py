@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from loader.reason import rdflib_conversions_kept
+
 from .common import BKG, OUT, ensure_project, in_child, project_files
 
 
@@ -62,7 +64,8 @@ def _owlrl(root: Path) -> dict:
         graph.parse(path, format="turtle")
     size, before = len(graph), set(graph)
     t0 = time.perf_counter()
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    with rdflib_conversions_kept():
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
     seconds = time.perf_counter() - t0
     new = [t for t in set(graph) - before if not rules.is_owlrl_noise(*t)]
     keys = sorted((_nt(s), _nt(p), _nt(o)) for s, p, o in new)

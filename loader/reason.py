@@ -62,6 +62,24 @@ _TOP_OBJECT = {RDFS + "subClassOf", RDFS + "domain", RDFS + "range"}
 
 
 @contextmanager
+def rdflib_conversions_kept():
+    """Run owlrl without letting it change rdflib for the rest of the process.
+
+    ``DeductiveClosure.expand`` swaps rdflib's lexical converters (``rdflib.term._toPythonMapping``) for
+    its own and "restores" them with ``dict.update``, which leaves its broken xsd:gMonthDay/gDay/gMonth
+    converters in place: afterwards every such literal is ill-typed for rdflib, and pyshacl reports valid
+    dates as datatype violations. This puts the exact mapping back.
+    """
+    from rdflib.term import _toPythonMapping
+    saved = dict(_toPythonMapping)
+    try:
+        yield
+    finally:
+        _toPythonMapping.clear()
+        _toPythonMapping.update(saved)
+
+
+@contextmanager
 def _quiet_rdflib():
     """owlrl's lexical checks for xsd:gMonthDay/gDay/gMonth reject valid values ("--08-25"); rdflib then
     logs a traceback per literal. Those datatypes are not OWL 2 RL datatypes, so nothing else follows."""
@@ -159,7 +177,7 @@ def closure(store: pyoxigraph.Store, inferred_graph: str = INFERRED_GRAPH) -> Cl
     On return ``inferred_graph`` in ``store`` holds exactly :attr:`Closure.triples`.
     """
     target = pyoxigraph.NamedNode(inferred_graph)
-    with warnings.catch_warnings(), _quiet_rdflib():
+    with warnings.catch_warnings(), _quiet_rdflib(), rdflib_conversions_kept():
         warnings.simplefilter("ignore")     # "tried to add a triple with a Literal in the subject position"
         members = _Membership(store)
         source = _Graph(store, members=members)

@@ -229,3 +229,11 @@ def test_build_reasoner_refuses_what_it_does_not_implement(turtle):
     from loader.rules import UnsupportedOntology
     with pytest.raises(UnsupportedOntology):
         run_rules(turtle)
+
+
+def test_owlrl_leaves_rdflib_datatypes_as_it_found_them():
+    """After the oracle has run, a valid xsd:gMonthDay is still well-typed for rdflib (and pyshacl)."""
+    import rdflib
+    from rdflib.namespace import XSD
+    run('ex:t ex:exactDate "--06-28"^^xsd:gMonthDay .')
+    assert rdflib.Literal("--01-20", datatype=XSD.gMonthDay).ill_typed is not True

@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:          # the bench package lives at the top of t
 from bench.generate import generate  # noqa: E402
 from loader import reason, rules  # noqa: E402
 from loader.namespaces import BK, BKG, INFERRED_GRAPH, ONTOLOGY_GRAPH  # noqa: E402
+from loader.reason import rdflib_conversions_kept  # noqa: E402
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -77,7 +78,8 @@ def oracle(files: list[tuple[str, Path]]) -> tuple[set[tuple], set[tuple]]:
     for _, path in files:
         graph.parse(path, format="turtle")
     before = set(graph)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    with rdflib_conversions_kept():
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
     new = [t for t in set(graph) - before if not rules.is_owlrl_noise(*t)]
     key = lambda t: (rdflib_key(t[0]), rdflib_key(t[1]), rdflib_key(t[2]))  # noqa: E731
     kept = {key(t) for t in new if not reason.is_noise(ox.Triple(*(to_ox(x) for x in t)))}
