@@ -271,3 +271,67 @@ def dataset_position(q: Query) -> int | None:
 
 def variables_in(tokens: list[Token], start: int, end: int) -> set[str]:
     return {t.name for t in tokens[start:end] if t.kind == "var"}
+
+
+# ---------------------------------------------------------------- lexical guards (no parse needed)
+# The server checks hostile text before the engine sees it, and the library refuses SERVICE for its own
+# queries too; both use these. ``blank`` keeps the text's length so positions still match.
+
+_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_SERVICE = re.compile(r"(?<![\w?$:.\-])SERVICE(?![\w:\-])", re.IGNORECASE)
+_LOAD = re.compile(r"(?<![\w?$:.\-])LOAD(?![\w:\-])", re.IGNORECASE)
+
+
+def blank(text: str) -> str:
+    """``text`` with the insides of strings, IRIs and comments replaced by spaces (same length)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                if text[j] == "\\":
+                    j += 1
+                elif len(quote) == 1 and text[j] in "\r\n":
+                    break  # a short string cannot span lines: the parser will reject it
+                j += 1
+            j = min(n, j + len(quote)) if j < n and text.startswith(quote, j) else min(j, n)
+            out.append(" " * (j - i))
+            i = j
+        elif c == "<" and (m := _IRIREF.match(text, i)):
+            out.append(" " * (m.end() - i))
+            i = m.end()
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def nesting_depth(blanked: str) -> int:
+    """Deepest nesting of ``( { [`` in already-blanked text."""
+    depth = deepest = 0
+    for c in blanked:
+        if c in "({[":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif c in ")}]" and depth:
+            depth -= 1
+    return deepest
+
+
+def uses_service(blanked: str) -> bool:
+    """Whether already-blanked text has the SERVICE keyword (a federated call to any URL)."""
+    return _SERVICE.search(blanked) is not None
+
+
+def uses_load(blanked: str) -> bool:
+    """Whether already-blanked update text has the LOAD keyword (fetching a URL)."""
+    return _LOAD.search(blanked) is not None

@@ -33,6 +33,7 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import QueryError, StoreError
+from .sparqltext import blank, uses_service
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -51,7 +52,7 @@ def current_path(store_dir: Path) -> Path:
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise StoreError("no store has been built yet: run `bukamal build` first") from None
+        raise StoreError("no store has been built yet: run `bukamal build` first", file=str(store_dir)) from None
     if not name.startswith(GEN_PREFIX) or "/" in name or "\\" in name:
         raise StoreError(f"the store pointer {POINTER} is corrupt ({name!r})")
     path = Path(store_dir) / name
@@ -76,8 +77,12 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
     """Run SPARQL on ``store`` with the default graph as the union of all graphs.
 
     A syntax error becomes a :class:`QueryError` with ``file:line:column``; ``options`` go to
-    ``Store.query`` (``substitutions``, ``custom_functions``, ...).
+    ``Store.query`` (``substitutions``, ``custom_functions``, ...). ``SERVICE`` is refused: the project
+    queries its own graph, and a federated call would reach any URL from the user's machine.
     """
+    if uses_service(blank(text)):
+        raise QueryError("SERVICE (federated query) is not allowed: queries run on the project's own store",
+                         file=file)
     try:
         return store.query(text, use_default_graph_as_union=True, **options)
     except SyntaxError as exc:

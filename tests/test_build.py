@@ -228,7 +228,13 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
     assert (wrong.exit_code, wrong.stderr) == (2, "error: --format turtle is for CONSTRUCT and DESCRIBE results; "
                                                   "this query gives rows: use table, csv, tsv, json or xml\n")
     nostore = cli("query", tmp_path / "q.rq", "--store", tmp_path / "empty")
-    assert (nostore.exit_code, nostore.stderr) == (3, "error: no store has been built yet: run `bukamal build` first\n")
+    assert (nostore.exit_code, nostore.stderr) == (
+        3, f"error: {tmp_path / 'empty'}: no store has been built yet: run `bukamal build` first\n")
+    service = tmp_path / "service.rq"
+    service.write_text("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", encoding="utf-8")
+    federated = cli("query", service, "--store", mini_store)
+    assert (federated.exit_code, federated.stderr) == (
+        1, f"error: {service}: SERVICE (federated query) is not allowed: queries run on the project's own store\n")
 
 
 def test_debug_shows_the_traceback(tmp_path, cli):
@@ -236,7 +242,7 @@ def test_debug_shows_the_traceback(tmp_path, cli):
     result = cli("--debug", "query", tmp_path / "q.rq", "--store", tmp_path / "empty")
     assert result.exit_code == 3
     assert result.stderr.startswith("Traceback (most recent call last):")
-    assert result.stderr.endswith("error: no store has been built yet: run `bukamal build` first\n")
+    assert result.stderr.endswith("empty: no store has been built yet: run `bukamal build` first\n")
 
 
 def test_stats(mini_store, cli):

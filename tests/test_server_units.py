@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from loader.errors import UsageError
-from loader.server.guards import blank, check_sparql, nesting_depth
+from loader.server.guards import check_sparql
+from loader.sparqltext import blank, nesting_depth
 from loader.server.httperrors import HttpError
 from loader.server.negotiation import RDF_OFFERS, RESULT_OFFERS, negotiate
 from loader.server.protocol import QueryOp, UpdateOp, parse_operation, parse_pairs

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import re
 
+from ..sparqltext import blank, nesting_depth, uses_load, uses_service
 from .httperrors import HttpError
 
 BOM = "\ufeff"
-_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
-_SERVICE = re.compile(r"(?<![\w?$:.\-])SERVICE(?![\w:\-])", re.IGNORECASE)
-_LOAD = re.compile(r"(?<![\w?$:.\-])LOAD(?![\w:\-])", re.IGNORECASE)
 
 
 class BodyTooLarge(HttpError):
@@ -71,51 +69,6 @@ def strip_bom(text: str) -> str:
     return text[1:] if text.startswith(BOM) else text
 
 
-def blank(text: str) -> str:
-    """``text`` with the insides of strings, IRIs and comments replaced by spaces (same length)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif c in "\"'":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                if text[j] == "\\":
-                    j += 1
-                elif len(quote) == 1 and text[j] in "\r\n":
-                    break  # a short string cannot span lines: the parser will reject it
-                j += 1
-            j = min(n, j + len(quote)) if j < n and text.startswith(quote, j) else min(j, n)
-            out.append(" " * (j - i))
-            i = j
-        elif c == "<" and (m := _IRIREF.match(text, i)):
-            out.append(" " * (m.end() - i))
-            i = m.end()
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def nesting_depth(blanked: str) -> int:
-    """Deepest nesting of ``( { [`` in already-blanked text."""
-    depth = deepest = 0
-    for c in blanked:
-        if c in "({[":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif c in ")}]" and depth:
-            depth -= 1
-    return deepest
-
-
 def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
     """Refuse over-deep nesting, ``SERVICE`` and (for updates) ``LOAD``; all ``400``."""
     blanked = blank(text)
@@ -124,8 +77,8 @@ def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
         raise HttpError(400, "too_deep",
                         f"the {'update' if update else 'query'} nests {depth} levels deep;"
                         f" this endpoint accepts at most {max_depth}")
-    if _SERVICE.search(blanked):
+    if uses_service(blanked):
         raise HttpError(400, "service_not_allowed",
                         "SERVICE (federated query) is not allowed on this endpoint")
-    if update and _LOAD.search(blanked):
+    if update and uses_load(blanked):
         raise HttpError(400, "load_not_allowed", "LOAD (fetching a URL) is not allowed on this endpoint")

@@ -5,7 +5,7 @@ The protocol parameters set the dataset of each ``DELETE``/``INSERT ... WHERE`` 
 clauses, right before each operation's top-level ``WHERE`` (a ``DELETE WHERE { P }`` becomes the
 equivalent ``DELETE { P } USING ... WHERE { P }``). An update that already has ``USING`` or
 ``WITH`` while the request also gives these parameters is refused (``400``), as the protocol requires.
-The text is scanned with strings, IRIs and comments blanked out (:func:`loader.server.guards.blank`),
+The text is scanned with strings, IRIs and comments blanked out (:func:`loader.sparqltext.blank`),
 so keywords inside them are never touched; positions in the blanked text are positions in the text.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .guards import blank
+from ..sparqltext import blank
 from .httperrors import HttpError
 
 _KEYWORD = r"(?<![\w?$:.\-]){}(?![\w:\-])"
