@@ -175,7 +175,8 @@ def derive(root: Path, result: BuildResult, progress: Progress):
         result.grades = dict(sorted(Counter(g.grade for g in graded).items()))
         counts = ", ".join(f"{k} {v}" for k, v in result.grades.items()) or "none"
         return quads, (f"{_n(len(triples), 'triple')} inferred, "
-                       f"{_n(len(graded), 'operation')} graded ({counts})")
+                       f"{_n(len(graded), 'operation')} graded ({counts}, "
+                       f"{_n(2 * len(graded), 'triple')})")
 
     inferred = _stage(4, "reason", result, progress, do_reason)
     result.inferred = len(set(inferred))

@@ -53,7 +53,7 @@ def test_build_reports_each_stage_and_the_graph_counts(tmp_path):
         (1, "parse", "5 files, 173 triples"),
         (2, "evidence", "3 quotes in 1 document verbatim, 70 data triples covered"),
         (3, "shacl", "10 shapes, 0 violations"),
-        (4, "reason", "27 triples inferred, 1 operation graded (Alleged 1)"),
+        (4, "reason", "27 triples inferred, 1 operation graded (Alleged 1, 2 triples)"),
         (5, "load", "202 quads into gen-000001"),
     ]
     assert result.asserted == {BKG + g: n for g, n in ASSERTED.items()}
@@ -78,7 +78,7 @@ def test_cli_build_prints_progress_and_summary(tmp_path, cli):
         "[1/5] parse     5 files, 173 triples",
         "[2/5] evidence  3 quotes in 1 document verbatim, 70 data triples covered",
         "[3/5] shacl     10 shapes, 0 violations",
-        "[4/5] reason    27 triples inferred, 1 operation graded (Alleged 1)",
+        "[4/5] reason    27 triples inferred, 1 operation graded (Alleged 1, 2 triples)",
         "[5/5] load      202 quads into gen-000001",
     ]
     lines = result.stdout.splitlines()
