@@ -66,7 +66,19 @@ def bind(query: SavedQuery, raw: Mapping[str, str], store) -> dict[pyoxigraph.Va
             else:
                 continue
         out[pyoxigraph.Variable(p.name)] = convert(p, value, store, query.name)
+    _check_range(query, out)
     return out
+
+
+def _check_range(query: SavedQuery, values: Mapping[pyoxigraph.Variable, object]) -> None:
+    """A start date after an end date is an error, not an empty answer."""
+    starts = [p for p in query.params if p.type == "date" and p.bound == "start"]
+    ends = [p for p in query.params if p.type == "date" and p.bound == "end"]
+    for start in starts:
+        for end in ends:
+            a, b = values.get(pyoxigraph.Variable(start.name)), values.get(pyoxigraph.Variable(end.name))
+            if a is not None and b is not None and a.value > b.value:
+                raise ParameterError(f"{query.name}: {start.name} ({a.value}) is after {end.name} ({b.value})")
 
 
 def convert(p: Param, value: str, store, qname: str = "") -> object:

@@ -216,3 +216,14 @@ def test_any_site_is_an_error_or_a_known_thing(store, registry, text):
     assert isinstance(site, pyoxigraph.NamedNode)
     assert any(True for _ in store.quads_for_pattern(site, None, None, None)) or \
         any(True for _ in store.quads_for_pattern(None, None, site, None))
+
+
+def test_a_start_date_after_the_end_date_is_an_error(store):
+    with pytest.raises(ParameterError) as err:
+        bind(TYPES_QUERY, {"need": "x", "from": "2021", "to": "2019"}, store)
+    assert str(err.value) == "t: from (2021-01-01) is after to (2019-12-31)"
+    # the default end date counts too; the same day at both ends is a one-day range
+    with pytest.raises(ParameterError) as err:
+        bind(TYPES_QUERY, {"need": "x", "from": "2020-03-01"}, store)
+    assert str(err.value) == "t: from (2020-03-01) is after to (2020-02-29)"
+    assert bind(TYPES_QUERY, {"need": "x", "from": "2020-02-29"}, store)[pyoxigraph.Variable("from")].value == "2020-02-29"
