@@ -21,6 +21,7 @@ import re
 
 from .errors import RegistryError
 from .namespaces import PREFIXES
+from .sparqltext import without_comments
 
 LIST_SEPARATOR = "|"        # the GROUP_CONCAT separator of every list column
 # functions whose value is not the same from one run or engine to the next
@@ -32,30 +33,7 @@ def strip_comments_and_strings(text: str, keep_strings: bool = False, keep_iris:
     """The query text with comments removed and string/IRI contents blanked (to look for variables);
     with ``keep_strings``, strings and IRIs are kept as written (only comments go); with ``keep_iris``,
     IRIs are kept."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if c in "\"'":
-            quote = c * 3 if text.startswith(c * 3, i) else c
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + len(quote)] if keep_strings else '""')
-            i = j + len(quote)
-            continue
-        if c == "<" and re.match(r"<[^<>\"{}|^`\\\s]*>", text[i:]):
-            j = text.index(">", i)
-            out.append(text[i:j + 1] if keep_strings or keep_iris else "<>")
-            i = j + 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return without_comments(text, strings=keep_strings, iris=keep_strings or keep_iris)
 
 
 def _err(msg: str, fname: str) -> RegistryError:

@@ -282,17 +282,16 @@ _SERVICE = re.compile(r"(?<![\w?$:.\-])SERVICE(?![\w:\-])", re.IGNORECASE)
 _LOAD = re.compile(r"(?<![\w?$:.\-])LOAD(?![\w:\-])", re.IGNORECASE)
 
 
-def blank(text: str) -> str:
-    """``text`` with the insides of strings, IRIs and comments replaced by spaces (same length)."""
-    out: list[str] = []
-    i, n = 0, len(text)
+def segments(text: str):
+    """``(kind, start, end)`` spans covering ``text`` in order: ``code``, ``comment``, ``string`` or
+    ``iri``. A short string stops at a line break (the parser will reject it), an unterminated one runs
+    to the end; ``<`` opens an IRI only where a valid IRIREF follows (``?a < ?b`` stays code)."""
+    i, n, code_from = 0, len(text), 0
     while i < n:
         c = text[i]
         if c == "#":
-            j = text.find("\n", i)
+            kind, j = "comment", text.find("\n", i)
             j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
         elif c in "\"'":
             quote = c * 3 if text.startswith(c * 3, i) else c
             j = i + len(quote)
@@ -300,18 +299,33 @@ def blank(text: str) -> str:
                 if text[j] == "\\":
                     j += 1
                 elif len(quote) == 1 and text[j] in "\r\n":
-                    break  # a short string cannot span lines: the parser will reject it
+                    break
                 j += 1
-            j = min(n, j + len(quote)) if j < n and text.startswith(quote, j) else min(j, n)
-            out.append(" " * (j - i))
-            i = j
+            kind, j = "string", (min(n, j + len(quote)) if j < n and text.startswith(quote, j) else min(j, n))
         elif c == "<" and (m := _IRIREF.match(text, i)):
-            out.append(" " * (m.end() - i))
-            i = m.end()
+            kind, j = "iri", m.end()
         else:
-            out.append(c)
             i += 1
-    return "".join(out)
+            continue
+        if code_from < i:
+            yield "code", code_from, i
+        yield kind, i, j
+        i = code_from = j
+    if code_from < n:
+        yield "code", code_from, n
+
+
+def blank(text: str) -> str:
+    """``text`` with the insides of strings, IRIs and comments replaced by spaces (same length)."""
+    return "".join(text[a:b] if kind == "code" else " " * (b - a) for kind, a, b in segments(text))
+
+
+def without_comments(text: str, *, strings: bool = True, iris: bool = True) -> str:
+    """``text`` with comments dropped, strings written ``""`` unless ``strings``, IRIs ``<>`` unless
+    ``iris`` (to look for variables and function names without tripping over literal text)."""
+    keep = {"code", *(("string",) if strings else ()), *(("iri",) if iris else ())}
+    shown = {"comment": "", "string": '""', "iri": "<>"}
+    return "".join(text[a:b] if kind in keep else shown[kind] for kind, a, b in segments(text))
 
 
 def nesting_depth(blanked: str) -> int:
