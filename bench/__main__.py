@@ -7,7 +7,8 @@ largest store. Medians of ``--runs`` runs, each in a fresh process with its peak
 oracles (owlrl, pyshacl) run up to ``--oracle-max`` triples, ``--runs`` times up to 20 k triples and
 ``--oracle-runs-large`` times above (one owlrl run at 100 k takes about two minutes).
 
-Writes bench/results.json and bench/cost.png, prints the table (Markdown) and the targets.
+Writes bench/results.json, bench/results.md (the table, in Markdown, as the README shows it) and
+bench/cost.png, and prints the table and the targets.
 """
 
 from __future__ import annotations
@@ -46,13 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(build_bench.STORES, ignore_errors=True)
 
     def step(text: str) -> None:
-        print(f"[{time.perf_counter() - t0:6.0f} s] {text}", flush=True)
+        print(f"[{time.perf_counter() - t0:6.0f} s] {text} (load average {load_average()[0]})", flush=True)
 
     stores = {}
     for size in sorted(args.sizes):
         root = ensure_project(size, args.seed)
         label = f"synth-{size}"
-        row: dict = {"target": size}
+        row: dict = {"target": size, "load_average_before": load_average()}
         row["build"] = build_bench.measure(root, label, args.runs)
         stores[size] = row["build"]["store_dir"]
         step(f"{label}: build {row['build']['build']['seconds']:.2f} s, bulk_load "
@@ -72,15 +73,19 @@ def main(argv: list[str] | None = None) -> int:
         _write(res, args.out)
 
     largest = max(stores)
+    before = load_average()
     res["endpoint"] = endpoint.measure(stores[largest], args.runs, args.clients, args.requests)
+    res["endpoint"]["load_average_before"] = before
     res["endpoint"]["store_triples"] = res["sizes"][-1]["build"]["build"]["quads"]
     step("endpoint done")
     res["duration_s"] = round(time.perf_counter() - t0, 1)
     res["load_average_end"] = load_average()
     _write(res, args.out)
     report.plot(res, args.out / "cost.png")
+    table = report.markdown(res)
+    (args.out / "results.md").write_text(table + "\n", encoding="utf-8")
     print()
-    print(report.markdown(res))
+    print(table)
     print(f"\nmake bench took {res['duration_s'] / 60:.1f} min; load average at start {res['load_average_start']}, "
           f"at end {res['load_average_end']}; results in {args.out / 'results.json'}, plot in {args.out / 'cost.png'}")
     shutil.rmtree(build_bench.STORES, ignore_errors=True)

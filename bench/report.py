@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def _k(n: float) -> str:
-    return f"{n / 1e6:g} M" if n >= 1e6 else f"{n / 1e3:g} k"
+    return f"{n / 1e6:.2f} M" if n >= 1e6 else f"{n / 1e3:.0f} k" if n >= 1e4 else f"{n / 1e3:.1f} k"
 
 
 def _s(x: float) -> str:
@@ -73,7 +73,7 @@ def markdown(res: dict) -> str:
         f"{r['build']['build']['peak_mb']} MB"))
     for st in ("parse", "evidence", "shacl", "reason", "load"):
         add(f"  stage {st}", lambda r, st=st: _s(r["build"]["build"]["stages"][st]))
-    add("raw `bulk_load` of the same files", lambda r: (
+    add("raw `Store.bulk_load` of the same quads (one TriG file)", lambda r: (
         f"{_s(r['build']['bulk_load']['seconds'])} · {_rate(r['build']['bulk_load']['triples_per_s'])} · "
         f"{r['build']['bulk_load']['peak_mb']} MB"))
     add("build / bulk_load throughput", lambda r: f"**{r['build']['ratio'] * 100:.0f} %**")
@@ -104,7 +104,9 @@ def markdown(res: dict) -> str:
             f"(**{_pct(r['saved_queries'][n]['overhead_p50'])}**)"))
         add("  p99 bare → saved", lambda r, n=name: (
             f"{r['saved_queries'][n]['bare']['p99_ms']:.2f} → {r['saved_queries'][n]['saved']['p99_ms']:.2f} ms "
-            f"({_pct(r['saved_queries'][n]['overhead_p99'])}, {r['saved_queries'][n]['rows']} rows)"))
+            f"({_pct(r['saved_queries'][n]['overhead_p99'])}; {r['saved_queries'][n]['rows']} rows; "
+            f"{r['saved_queries'][n]['n']} pairs x {r['saved_queries'][n]['runs']} run"
+            f"{'s' if r['saved_queries'][n]['runs'] > 1 else ''})"))
     add("**export** N-Quads, all graphs (`loader.export`)", lambda r: (
         f"{_s(r['export']['export_nquads']['seconds'])} · {_rate(r['export']['export_nquads']['quads_per_s'])} · "
         f"{r['export']['export_nquads']['peak_mb']} MB"))
@@ -113,7 +115,8 @@ def markdown(res: dict) -> str:
         f"{r['export']['dump_nquads']['peak_mb']} MB"))
     add("export / dump throughput · same statements", lambda r: (
         f"**{r['export']['ratio'] * 100:.0f} %** · {r['export']['same_statements']}"))
-    add("  `bukamal export` default (Turtle, asserted)", lambda r: _s(r["export"]["export_turtle_asserted"]["seconds"]))
+    add("  `bukamal export` default (Turtle, asserted; 1 run)",
+        lambda r: _s(r["export"]["export_turtle_asserted"]["seconds"]))
     out = "\n".join(lines)
     ep = res.get("endpoint")
     if ep:
@@ -167,7 +170,8 @@ def plot(res: dict, path: Path) -> None:
     ax.set_xlabel("input triples")
     ax.set_ylabel("seconds (median)")
     m = res["machine"]
-    ax.set_title(f"bukamal-kg: cost against size ({m['cores']} cores, {m['cpu'][:40]})", fontsize=10)
+    ax.set_title(f"bukamal-kg: cost against size ({m['cores']} cores, {m['cpu'][:40]}); "
+                 "solid: bukamal-kg, dashed: baseline", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
