@@ -129,6 +129,12 @@ def validate(parsed: Parsed) -> ShaclSummary:
             message=" / ".join(sorted(str(m) for m in report.objects(r, SH.resultMessage))) or "(no message)",
             shape=_show(shape, prefixes) if isinstance(shape, rdflib.URIRef) else _shape_name(shapes, shape, prefixes),
             value=_show(report.value(r, SH.value), prefixes)))
+    return summarise(results, shapes)
+
+
+def summarise(results: list, shapes) -> "ShaclSummary":
+    """Sorted results → the summary (warnings and infos), or :class:`ShapeError` listing every violation.
+    Shared by this module (pyshacl) and :mod:`loader.shaclsparql`, so both report the same way."""
     results.sort(key=lambda x: (x.file, x.focus, x.path, x.message, x.value))
     violations = [x for x in results if x.severity == "Violation"]
     if violations:

@@ -42,7 +42,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
-from .errors import DataError, ShapeError
+from .errors import DataError
 
 _KNOWN = {SH[n] for n in (
     "targetClass targetNode targetSubjectsOf targetObjectsOf property path message severity deactivated name "
@@ -455,12 +455,4 @@ def report(parsed, shapes: rdflib.Graph, found: list[Finding]):
             shape=shacl._show(f.shape, prefixes) if isinstance(f.shape, rdflib.URIRef)
             else shacl._shape_name(shapes, f.shape, prefixes),
             value=shacl._show(f.value, prefixes)))
-    results.sort(key=lambda x: (x.file, x.focus, x.path, x.message, x.value))
-    violations = [x for x in results if x.severity == "Violation"]
-    if violations:
-        lines = [f"SHACL validation failed: {len(violations)} violation{'s' if len(violations) != 1 else ''}"]
-        for v in violations:
-            lines += v.lines()
-        body = "\n".join(lines)
-        raise ShapeError(body, report=body)
-    return shacl.ShaclSummary(shacl.count_shapes(shapes), tuple(x for x in results if x.severity != "Violation"))
+    return shacl.summarise(results, shapes)

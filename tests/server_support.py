@@ -37,6 +37,13 @@ def write_generation(store_dir: Path, name: str, *, trig: Path | None = None, qu
     return path
 
 
+def fixture_store(tmp_path_factory, name: str) -> Path:
+    """A fresh store folder holding the small server fixture graph as its one generation."""
+    store = tmp_path_factory.mktemp(name) / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    return store
+
+
 def chain(n: int) -> list[pyoxigraph.Quad]:
     """``<urn:n0> <urn:test:p> <urn:n1> ... <urn:n{n}>`` in the graph ``BIG``: food for slow queries."""
     g, p = pyoxigraph.NamedNode(BIG), pyoxigraph.NamedNode(P)

@@ -5,27 +5,21 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server_support import DATA, TOKEN, LiveServer, settings, write_generation
+from server_support import TOKEN, LiveServer, settings, fixture_store
 
 OK = "https://ok.example"
 EVIL = "https://evil.example"
 
 
-def _store(tmp_path_factory, name):
-    store = tmp_path_factory.mktemp(name) / "store"
-    write_generation(store, "gen-000001", trig=DATA / "store.trig")
-    return store
-
-
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory):
-    with LiveServer(settings(_store(tmp_path_factory, "plain"))) as srv:
+    with LiveServer(settings(fixture_store(tmp_path_factory, "plain"))) as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def cors(tmp_path_factory):
-    with LiveServer(settings(_store(tmp_path_factory, "cors"), cors_origins=(OK,), allow_update=True,
+    with LiveServer(settings(fixture_store(tmp_path_factory, "cors"), cors_origins=(OK,), allow_update=True,
                              update_token=TOKEN)) as srv:
         yield srv
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from server_support import DATA, TOKEN, LiveServer, chain, settings, wait_until, write_generation
+from server_support import DATA, TOKEN, LiveServer, chain, settings, wait_until, write_generation, fixture_store
 
 G = "urn:test:graph"
 TTL = {"content-type": "text/turtle"}
@@ -37,21 +37,15 @@ def count(srv) -> int:
     return int(r.json()["results"]["bindings"][0]["n"]["value"])
 
 
-def _store(tmp_path_factory, name):
-    store = tmp_path_factory.mktemp(name) / "store"
-    write_generation(store, "gen-000001", trig=DATA / "store.trig")
-    return store
-
-
 @pytest.fixture(scope="module")
 def read_only(tmp_path_factory):
-    with LiveServer(settings(_store(tmp_path_factory, "ro"))) as srv:
+    with LiveServer(settings(fixture_store(tmp_path_factory, "ro"))) as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory):
-    with LiveServer(settings(_store(tmp_path_factory, "rw"), allow_update=True, update_token=TOKEN)) as srv:
+    with LiveServer(settings(fixture_store(tmp_path_factory, "rw"), allow_update=True, update_token=TOKEN)) as srv:
         yield srv
 
 
