@@ -2,11 +2,18 @@
 
     1 parse     ontology/, corpus/metadata.ttl, triples/ with pyoxigraph's strict parser   (parse.py)
     2 evidence  quotes at their offsets, document checksums, the coverage rule             (evidence.py)
-    3 shacl     ontology/shapes.ttl over the data                                          (shacl.py)
+    3 shacl     ontology/shapes.ttl over the data                              (shaclsparql.py, shacl.py)
     4 reason    OWL 2 RL closure into bkg:inferred, then the attribution grades            (rules.py, grades.py)
     5 load      bulk-load a new generation, publish it atomically, prune old ones          (store.py)
 
-Any failure stops the build before stage 5 publishes anything, so the current store stays as it was.
+Stages 2 to 4 read one in-memory work store (the ontology, corpus and data graphs), filled once.
+SHACL runs compiled to SPARQL (:mod:`loader.shaclsparql`, proven equal to pyshacl by the tests); if the
+shapes use a feature it does not compile, pyshacl validates instead and the stage's line says so.
+While stages 2 to 4 run, the asserted quads are already being bulk-loaded into the new generation's
+folder in the background; stage 5 adds the inferred quads, then publishes.
+
+Any failure stops the build before stage 5 publishes anything, so the current store stays as it was
+(a half-written generation folder is deleted).
 The inputs (every file under ontology/ and triples/ that is read, every corpus file), the package
 version, the versions of the RDF libraries and the source of the build modules are hashed; a build
 whose hash equals the current generation's does nothing (unless ``force``).
@@ -26,12 +33,12 @@ from pathlib import Path
 
 import pyoxigraph
 
-from . import __version__, config, evidence, grades, rules, shacl, store
+from . import __version__, config, evidence, grades, rules, shacl, shaclsparql, store
 from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from .parse import discover, parse_all
 
 STAGES = ("parse", "evidence", "shacl", "reason", "load")
-_CODE = ("build", "parse", "evidence", "shacl", "rules", "grades", "store", "namespaces")
+_CODE = ("build", "parse", "evidence", "shacl", "shaclsparql", "rules", "grades", "store", "namespaces")
 _LIBRARIES = ("pyoxigraph", "owlrl", "pyshacl", "rdflib")
 
 Progress = Callable[[int, str, str, float], None]      # (stage number, name, detail, seconds)
@@ -131,27 +138,40 @@ def _stage(n: int, name: str, result: BuildResult, progress: Progress, fn):
     return value
 
 
-def derive(root: Path, result: BuildResult, progress: Progress):
+def validate_shapes(parsed, work: pyoxigraph.Store):
+    """Stage 3: the shapes compiled to SPARQL over ``work``; pyshacl when they use a feature the compiler
+    does not cover. Returns the summary and, for the stage's line, why pyshacl was used ("" if not)."""
+    try:
+        return shaclsparql.validate(parsed, store=work), ""
+    except shaclsparql.UnsupportedShapes as exc:
+        return shacl.validate(parsed), f" (by pyshacl: {str(exc).removesuffix('; validate with pyshacl')})"
+
+
+def derive(root: Path, result: BuildResult, progress: Progress,
+           on_parsed: Callable[[object], None] | None = None):
     """Stages 1-4: the parsed files and the inferred quads (``build`` loads them; a remote build
-    pushes them, :mod:`loader.remote_build`)."""
+    pushes them, :mod:`loader.remote_build`). ``on_parsed(parsed)`` is called between stages 1 and 2."""
     def do_parse():
         parsed = parse_all(discover(root))
         return parsed, f"{_n(len(parsed.files), 'file')}, {_n(parsed.triple_count, 'triple')}"
 
     parsed = _stage(1, "parse", result, progress, do_parse)
     result.asserted = parsed.graphs()
+    if on_parsed is not None:
+        on_parsed(parsed)
 
     def do_evidence():
-        s = evidence.check(parsed, root)
-        return s, (f"{_n(s.evidence, 'quote')} in {_n(s.documents, 'document')} verbatim, "
-                   f"{_n(s.facts, 'data triple')} covered")
+        work = evidence.work_store(parsed)
+        s = evidence.check(parsed, root, work)
+        return work, (f"{_n(s.evidence, 'quote')} in {_n(s.documents, 'document')} verbatim, "
+                      f"{_n(s.facts, 'data triple')} covered")
 
-    _stage(2, "evidence", result, progress, do_evidence)
+    work = _stage(2, "evidence", result, progress, do_evidence)
 
     def do_shacl():
-        s = shacl.validate(parsed)
+        s, how = validate_shapes(parsed, work)
         warn = f", {_n(len(s.warnings), 'warning')}" if s.warnings else ""
-        return s, f"{_n(s.shapes, 'shape')}, 0 violations{warn}"
+        return s, f"{_n(s.shapes, 'shape')}{how}, 0 violations{warn}"
 
     summary = _stage(3, "shacl", result, progress, do_shacl)
     result.shapes = summary.shapes
@@ -161,8 +181,6 @@ def derive(root: Path, result: BuildResult, progress: Progress):
     def do_reason():
         # The scalable OWL 2 RL reasoner (loader/rules.py); owlrl stays the oracle: the tests prove both
         # give the same inferences on the real graph and on synthetic ones.
-        work = pyoxigraph.Store()
-        work.extend(parsed.quads({"ontology", "corpus", "data"}))
         graph = pyoxigraph.NamedNode(INFERRED_GRAPH)
         data_graphs = sorted({pyoxigraph.NamedNode(f.source.graph) for f in parsed.files
                               if f.source.role in {"corpus", "data"}}, key=str)
@@ -184,10 +202,15 @@ def derive(root: Path, result: BuildResult, progress: Progress):
 
 
 def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -> None:
-    parsed, inferred = derive(root, result, progress)
+    writer = store.GenerationWriter(store_dir)
+    try:
+        parsed, inferred = derive(root, result, progress, on_parsed=lambda p: writer.start(p.quads()))
+    except BaseException:
+        writer.discard()
+        raise
 
     def do_load():
-        built = store.write_store(store_dir, [*parsed.quads(), *inferred])
+        built = writer.finish(inferred)
         manifest = {
             "input_hash": result.input_hash, "version": __version__,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -18,7 +18,12 @@ Coverage (the contract's rule), for every triple ``s p o`` of a ``triples/*.ttl`
   bk:evidence must exist.
 
 All problems are collected and reported together (one :class:`EvidenceError`), each with ``file:line``
-(the line where the subject's block starts in that file).
+(the line where the subject's block starts in that file), in file order.
+
+The checks run as SPARQL over a store holding the ontology, corpus and data graphs (the build's work
+store, or one made here): Oxigraph finds the uncovered facts with hash anti-joins (``MINUS``), so the
+stage stays linear in the data; Python only reads the corpus texts and compares the quotes. Graph
+names are ignored except to tell which file a data triple comes from.
 """
 
 from __future__ import annotations
@@ -28,31 +33,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode
+import pyoxigraph
+from pyoxigraph import Literal, NamedNode, Variable
 
 from .errors import EvidenceError
 from .namespaces import BK, PREFIXES
 from .parse import Parsed, ParsedFile
 from .terms import compact
 
-RDF = PREFIXES["rdf"]
-RDFS = PREFIXES["rdfs"]
-SKOS = PREFIXES["skos"]
-GEO = PREFIXES["geo"]
-
-TYPE = NamedNode(RDF + "type")
-SUBCLASS = NamedNode(RDFS + "subClassOf")
-QUOTE, START, END = NamedNode(BK + "quote"), NamedNode(BK + "startOffset"), NamedNode(BK + "endOffset")
-IN_DOCUMENT, MENTIONS = NamedNode(BK + "inDocument"), NamedNode(BK + "mentions")
-EVIDENCE, META_EVIDENCE = NamedNode(BK + "evidence"), NamedNode(BK + "metadataEvidence")
-FILE_NAME, SHA256 = NamedNode(BK + "fileName"), NamedNode(BK + "sha256")
-R_SUBJECT, R_PREDICATE, R_OBJECT = (NamedNode(RDF + n) for n in ("subject", "predicate", "object"))
-ALT_LABEL = NamedNode(SKOS + "altLabel")
-LABEL_PREDICATES = {TYPE, NamedNode(RDFS + "label"), ALT_LABEL, NamedNode(SKOS + "definition"),
-                    NamedNode(RDFS + "comment")}
-C_EVIDENCE, C_CLAIM, C_DOCUMENT = NamedNode(BK + "Evidence"), NamedNode(BK + "Claim"), NamedNode(BK + "Document")
-VALUE_CLASSES = {NamedNode(BK + "TimeSpec"), NamedNode(BK + "Quantity"), NamedNode(GEO + "Geometry")}
-PROVENANCE_CLASSES = {C_CLAIM, C_EVIDENCE, NamedNode(BK + "Source")} | VALUE_CLASSES
+_PROLOGUE = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "skos", "geo")) + f"PREFIX bk: <{BK}>\n"
+_LABELS = "rdf:type rdfs:label skos:altLabel skos:definition rdfs:comment"
+_VALUE_CLASSES = "bk:TimeSpec bk:Quantity geo:Geometry"
+_PROVENANCE = f"{{ ?s a ?_t . ?_t rdfs:subClassOf* ?_c VALUES ?_c {{ bk:Claim bk:Evidence bk:Source {_VALUE_CLASSES} }} }}"
+_IS_EVIDENCE = "{ ?ev bk:quote ?_q } UNION { ?ev a ?_et . ?_et rdfs:subClassOf* bk:Evidence }"
+_IS_CLAIM = "?c a ?_ct . ?_ct rdfs:subClassOf* bk:Claim"
 
 
 @dataclass(frozen=True)
@@ -62,47 +56,20 @@ class EvidenceSummary:
     facts: int              # triples/*.ttl triples checked by the coverage rule
 
 
-class _Index:
-    """Lookups over the asserted quads (graph names ignored)."""
+def work_store(parsed: Parsed) -> pyoxigraph.Store:
+    """An in-memory store with the ontology, corpus and data graphs (what stages 2 to 4 read)."""
+    store = pyoxigraph.Store()
+    store.bulk_extend(parsed.quads({"ontology", "corpus", "data"}))
+    return store
 
-    def __init__(self, parsed: Parsed) -> None:
-        self.sp: dict = defaultdict(list)
-        self.po: dict = defaultdict(list)
-        self.objects_in_data: set = set()
-        superclasses: dict = defaultdict(set)
-        for q in parsed.quads({"ontology", "corpus", "data"}):
-            self.sp[(q.subject, q.predicate)].append(q.object)
-            self.po[(q.predicate, q.object)].append(q.subject)
-            if q.predicate == SUBCLASS:
-                superclasses[q.subject].add(q.object)
-        for f in parsed.files:
-            if f.source.role in ("data", "corpus"):
-                self.objects_in_data.update(q.object for q in f.quads)
-        self._super = superclasses
-        self._closure: dict = {}
 
-    def values(self, s, p) -> list:
-        return self.sp.get((s, p), [])
+def _q(store, text: str, **subs) -> list:
+    return list(store.query(_PROLOGUE + text, use_default_graph_as_union=True,
+                            substitutions={Variable(k): v for k, v in subs.items()} or None))
 
-    def subjects(self, p, o) -> list:
-        return self.po.get((p, o), [])
 
-    def ancestors(self, cls) -> set:
-        if cls not in self._closure:
-            seen, todo = {cls}, [cls]
-            while todo:
-                for sup in self._super.get(todo.pop(), ()):
-                    if sup not in seen:
-                        seen.add(sup)
-                        todo.append(sup)
-            self._closure[cls] = seen
-        return self._closure[cls]
-
-    def is_a(self, s, classes: set) -> bool:
-        return any(self.ancestors(t) & classes for t in self.values(s, TYPE))
-
-    def instances(self, cls) -> set:
-        return {s for (p, o), subs in self.po.items() if p == TYPE and cls in self.ancestors(o) for s in subs}
+def _values(store, s, p: str) -> list:
+    return sorted({r["o"] for r in _q(store, f"SELECT ?s ?o WHERE {{ ?s {p} ?o }}", s=s)}, key=str)
 
 
 class _Locator:
@@ -129,6 +96,18 @@ class _Locator:
         return rel
 
 
+class _Lazy:
+    """Text computed when first shown (locating a subject reads its file: only for problems)."""
+
+    def __init__(self, make) -> None:
+        self._make, self._text = make, None
+
+    def __format__(self, spec: str) -> str:
+        if self._text is None:
+            self._text = self._make()
+        return format(self._text, spec)
+
+
 def _tokens(term, pf: ParsedFile) -> list[str]:
     if not isinstance(term, NamedNode):
         return [str(term)]
@@ -144,34 +123,41 @@ def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def check(parsed: Parsed, root: Path) -> EvidenceSummary:
-    """Run both checks; one :class:`EvidenceError` listing every problem, or a summary."""
-    index = _Index(parsed)
+def check(parsed: Parsed, root: Path, store: pyoxigraph.Store | None = None) -> EvidenceSummary:
+    """Run both checks; one :class:`EvidenceError` listing every problem, or a summary.
+
+    ``store`` holds the ontology, corpus and data graphs of ``parsed`` (see :func:`work_store`); without
+    it one is made."""
+    store = work_store(parsed) if store is None else store
     where = _Locator(parsed)
     problems: list[str] = []
-    texts, n_docs = _check_documents(index, Path(root), where, problems)
-    n_ev = _check_quotes(index, texts, where, problems)
-    n_facts = _check_coverage(parsed, index, where, problems)
+    texts, n_docs = _check_documents(store, Path(root), where, problems)
+    n_ev = _check_quotes(store, texts, where, problems)
+    n_facts = _check_coverage(parsed, store, where, problems)
     if problems:
         raise EvidenceError(f"{len(problems)} evidence problem{'s' if len(problems) != 1 else ''}:\n"
                             + "\n".join(problems))
     return EvidenceSummary(n_ev, n_docs, n_facts)
 
 
-def _check_documents(index: _Index, root: Path, where: _Locator, problems: list[str]):
+def _check_documents(store, root: Path, where: _Locator, problems: list[str]):
     """Read every document named by a ``bk:fileName``; check its checksum. Returns texts by document."""
+    names: dict = defaultdict(set)
+    sums: dict = defaultdict(set)
+    for r in _q(store, "SELECT ?doc ?name ?sha WHERE { ?doc bk:fileName ?name OPTIONAL { ?doc bk:sha256 ?sha } }"):
+        names[r["doc"]].add(r["name"])
+        if r["sha"] is not None:
+            sums[r["doc"]].add(r["sha"])
     texts: dict = {}
-    docs = sorted({s for (s, p) in index.sp if p == FILE_NAME}, key=str)
-    for doc in docs:
-        names = index.values(doc, FILE_NAME)
-        loc = where.where(doc)
-        if len(names) != 1:
-            problems.append(f"{loc}: {compact(doc)} has {len(names)} bk:fileName values (needs exactly one)")
+    for doc in sorted(names, key=str):
+        loc = _Lazy(lambda doc=doc: where.where(doc))
+        if len(names[doc]) != 1:
+            problems.append(f"{loc}: {compact(doc)} has {len(names[doc])} bk:fileName values (needs exactly one)")
             continue
-        rel = f"corpus/{names[0].value}"
-        path = root / "corpus" / names[0].value
+        name = next(iter(names[doc])).value
+        rel = f"corpus/{name}"
         try:
-            data = path.read_bytes()
+            data = (root / "corpus" / name).read_bytes()
         except OSError:
             problems.append(f"{loc}: {compact(doc)} names the file {rel}, which does not exist")
             continue
@@ -181,55 +167,76 @@ def _check_documents(index: _Index, root: Path, where: _Locator, problems: list[
             problems.append(f"{loc}: {rel} ({compact(doc)}) is not UTF-8: {exc}")
             continue
         digest = hashlib.sha256(data).hexdigest()
-        for declared in index.values(doc, SHA256):
+        for declared in sorted(sums[doc], key=str):
             if declared.value.lower() != digest:
                 problems.append(f"{loc}: {compact(doc)} declares bk:sha256 {declared.value} but {rel} "
                                 f"has {digest}")
-    return texts, len(docs)
+    return texts, len(names)
 
 
-def _users(index: _Index, ev) -> str:
+def _users(store, ev) -> str:
     """The claims (with their triples) and sources that use an evidence, for messages."""
     parts = []
-    for claim in sorted(index.subjects(EVIDENCE, ev), key=str):
-        spo = [index.values(claim, p) for p in (R_SUBJECT, R_PREDICATE, R_OBJECT)]
+    for claim in sorted({r["c"] for r in _q(store, "SELECT ?c ?ev WHERE { ?c bk:evidence ?ev }", ev=ev)}, key=str):
+        spo = [_values(store, claim, p) for p in ("rdf:subject", "rdf:predicate", "rdf:object")]
         triple = " ".join(compact(v[0]) if v else "?" for v in spo)
         parts.append(f"{compact(claim)} ({triple})")
-    parts += [compact(src) for src in sorted(index.subjects(META_EVIDENCE, ev), key=str)]
+    sources = {r["src"] for r in _q(store, "SELECT ?src ?ev WHERE { ?src bk:metadataEvidence ?ev }", ev=ev)}
+    parts += [compact(src) for src in sorted(sources, key=str)]
     return "used by " + ", ".join(parts) if parts else "used by no claim"
 
 
-def _int(values: list):
-    if len(values) != 1 or not isinstance(values[0], Literal):
+def _int(values: set):
+    if len(values) != 1:
+        return None
+    value = next(iter(values))
+    if not isinstance(value, Literal):
         return None
     try:
-        return int(values[0].value)
+        return int(value.value)
     except ValueError:
         return None
 
 
-def _check_quotes(index: _Index, texts: dict, where: _Locator, problems: list[str]) -> int:
-    evidence = index.instances(C_EVIDENCE) | {s for (s, p) in index.sp if p == QUOTE}
-    for ev in sorted(evidence, key=str):
-        head = f"{where.where(ev)}: {compact(ev)} ({_users(index, ev)})"
-        quotes, docs = index.values(ev, QUOTE), index.values(ev, IN_DOCUMENT)
-        start, end = _int(index.values(ev, START)), _int(index.values(ev, END))
+_EVIDENCE_Q = f"""SELECT DISTINCT ?ev ?quote ?doc ?start ?end WHERE {{
+  {{ SELECT DISTINCT ?ev WHERE {{ {_IS_EVIDENCE} }} }}
+  OPTIONAL {{ ?ev bk:quote ?quote }} OPTIONAL {{ ?ev bk:inDocument ?doc }}
+  OPTIONAL {{ ?ev bk:startOffset ?start }} OPTIONAL {{ ?ev bk:endOffset ?end }}
+}}"""
+
+
+def _check_quotes(store, texts: dict, where: _Locator, problems: list[str]) -> int:
+    records: dict = {}
+    for r in store.query(_PROLOGUE + _EVIDENCE_Q, use_default_graph_as_union=True):
+        rec = records.get(r["ev"])
+        if rec is None:
+            rec = records[r["ev"]] = (set(), set(), set(), set())
+        for values, var in zip(rec, ("quote", "doc", "start", "end")):
+            if r[var] is not None:
+                values.add(r[var])
+
+    def head(ev) -> str:                  # only for problems: locating a subject reads its file
+        return f"{where.where(ev)}: {compact(ev)} ({_users(store, ev)})"
+
+    found: list[tuple[str, str]] = []     # (evidence, problem), reported in evidence order
+    for ev, (quotes, docs, starts, ends) in records.items():
+        start, end = _int(starts), _int(ends)
         if len(quotes) != 1 or len(docs) != 1 or start is None or end is None:
-            problems.append(f"{head}: needs exactly one bk:quote, bk:inDocument, and integer bk:startOffset "
-                            f"and bk:endOffset (has {len(quotes)}, {len(docs)}, "
-                            f"{len(index.values(ev, START))}, {len(index.values(ev, END))})")
+            found.append((str(ev), f"{head(ev)}: needs exactly one bk:quote, bk:inDocument, and integer "
+                          f"bk:startOffset and bk:endOffset (has {len(quotes)}, {len(docs)}, {len(starts)}, "
+                          f"{len(ends)})"))
             continue
-        doc, quote = docs[0], quotes[0].value
+        doc, quote = next(iter(docs)), next(iter(quotes)).value
         if doc not in texts:
-            problems.append(f"{head}: its document {compact(doc)} has no readable corpus file")
+            found.append((str(ev), f"{head(ev)}: its document {compact(doc)} has no readable corpus file"))
             continue
         rel, text = texts[doc]
         if 0 <= start <= end <= len(text) and text[start:end] == quote:
             continue
         if not (0 <= start <= end <= len(text)):
-            found = f"offsets {start}..{end} lie outside the document (length {len(text)})"
+            there = f"offsets {start}..{end} lie outside the document (length {len(text)})"
         else:
-            found = f"the text there is \"{_short(text[start:end])}\""
+            there = f"the text there is \"{_short(text[start:end])}\""
         hits, pos = [], text.find(quote)
         while pos != -1 and len(hits) < 3:
             hits.append(pos)
@@ -239,51 +246,89 @@ def _check_quotes(index: _Index, texts: dict, where: _Locator, problems: list[st
             hint = f"; the quote occurs at {at}"
         else:
             hint = "; the quote occurs nowhere in the document"
-        problems.append(f"{head}: quote \"{_short(quote)}\" is not at {start}..{end} of {rel} "
-                        f"({compact(doc)}): {found}{hint}")
-    return len(evidence)
+        found.append((str(ev), f"{head(ev)}: quote \"{_short(quote)}\" is not at {start}..{end} of {rel} "
+                      f"({compact(doc)}): {there}{hint}"))
+    problems.extend(message for _, message in sorted(found))
+    return len(records)
 
 
-def _check_coverage(parsed: Parsed, index: _Index, where: _Locator, problems: list[str]) -> int:
-    claims = index.instances(C_CLAIM)
-    covered = set()
-    claim_parts = set()
-    for c in claims:
-        subjects, predicates, objects = (index.values(c, p) for p in (R_SUBJECT, R_PREDICATE, R_OBJECT))
-        claim_parts.update(subjects)
-        claim_parts.update(objects)
-        if index.values(c, EVIDENCE):
-            covered.update((s, p, o) for s in subjects for p in predicates for o in objects)
-    mentioned: dict = defaultdict(list)
-    for ev in index.instances(C_EVIDENCE) | {s for (s, p) in index.sp if p == QUOTE}:
-        quotes = [q.value for q in index.values(ev, QUOTE)]
-        for entity in index.values(ev, MENTIONS):
-            mentioned[entity].extend(quotes)
-    n = 0
-    reported_hang: set = set()
-    for f in parsed.files:
-        if f.source.role != "data":
-            continue
-        graph = compact(NamedNode(f.source.graph))
-        for q in f.quads:
-            n += 1
-            s, p, o = q.subject, q.predicate, q.object
-            if index.is_a(s, PROVENANCE_CLASSES):
-                if index.is_a(s, VALUE_CLASSES) and s not in index.objects_in_data and s not in reported_hang:
-                    reported_hang.add(s)
-                    problems.append(f"{where.where(s, f.source.rel)}: {compact(s)} is a time, quantity or "
-                                    f"geometry that no fact points to (graph {graph})")
-                continue
-            fact = f"{compact(s)} {compact(p)} {compact(o)}"
-            if p in LABEL_PREDICATES:
-                if s not in mentioned and s not in claim_parts:
-                    problems.append(f"{where.where(s, f.source.rel)}: {fact} (graph {graph}): {compact(s)} is "
-                                    f"neither mentioned by an evidence nor part of a claim")
-                elif p == ALT_LABEL and not any(o.value.casefold() in qt.casefold() for qt in mentioned.get(s, [])):
-                    problems.append(f"{where.where(s, f.source.rel)}: {fact} (graph {graph}): the name "
-                                    f"\"{o.value}\" occurs in no quote of an evidence that mentions {compact(s)}")
-                continue
-            if (s, p, o) not in covered:
-                problems.append(f"{where.where(s, f.source.rel)}: {fact} (graph {graph}): no claim with "
-                                f"evidence covers this triple")
+def _data_graphs(parsed: Parsed) -> str:
+    graphs = dict.fromkeys(f.source.graph for f in parsed.files if f.source.role == "data")
+    return " ".join(f"<{g}>" for g in graphs)
+
+
+def _check_coverage(parsed: Parsed, store, where: _Locator, problems: list[str]) -> int:
+    n = sum(len(f.quads) for f in parsed.files if f.source.role == "data")
+    graphs = _data_graphs(parsed)
+    if not graphs:
+        return n
+    # GRAPH ?g with ?g free, then keep the data graphs: far faster than VALUES over many graphs
+    data = {NamedNode(f.source.graph) for f in parsed.files if f.source.role == "data"}
+    quad = "GRAPH ?g { ?s ?p ?o }"
+    uncovered = [r for r in _q(store, f"""SELECT ?g ?s ?p ?o WHERE {{ {quad}
+        FILTER(?p NOT IN ({_LABELS.replace(' ', ', ')}))
+        MINUS {_PROVENANCE}
+        MINUS {{ ?c rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:evidence ?_e . {_IS_CLAIM} }} }}""")
+                 if r["g"] in data]
+    unnamed_keys = {(r["g"], r["s"], r["p"], r["o"]) for r in _q(store, f"""SELECT ?g ?s ?p ?o WHERE {{
+        {quad} VALUES ?p {{ {_LABELS} }}
+        MINUS {_PROVENANCE}
+        MINUS {{ ?ev bk:mentions ?s . {_IS_EVIDENCE} }}
+        MINUS {{ ?c rdf:subject ?s . {_IS_CLAIM} }}
+        MINUS {{ ?c rdf:object ?s . {_IS_CLAIM} }} }}""") if r["g"] in data}
+    alt_quotes: dict = defaultdict(list)
+    for r in _q(store, f"""SELECT ?g ?s ?o ?quote WHERE {{ GRAPH ?g {{ ?s skos:altLabel ?o }}
+            MINUS {_PROVENANCE}
+            OPTIONAL {{ ?ev bk:mentions ?s ; bk:quote ?quote }} }}"""):
+        if r["g"] in data:
+            alt_quotes[(r["g"], r["s"], r["o"])].append(r["quote"].value if r["quote"] is not None else None)
+    alt = pyoxigraph.NamedNode(PREFIXES["skos"] + "altLabel")
+    unquoted = [(g, s, alt, o) for (g, s, o), quotes in alt_quotes.items()
+                if (g, s, alt, o) not in unnamed_keys
+                and not any(q is not None and o.value.casefold() in q.casefold() for q in quotes)]
+    hanging = _q(store, f"""SELECT DISTINCT ?s WHERE {{
+        ?s a ?t . ?t rdfs:subClassOf* ?c VALUES ?c {{ {_VALUE_CLASSES} }}
+        FILTER NOT EXISTS {{ GRAPH ?h {{ ?_x ?_y ?s }} FILTER(?h IN ({graphs.replace(' ', ', ')}{_corpus_graphs(parsed)})) }} }}""")
+    if not (uncovered or unnamed_keys or unquoted or hanging):
+        return n
+    found: list[tuple[tuple[int, int], str]] = []
+    for kind, rows in (("uncovered", [(r["g"], r["s"], r["p"], r["o"]) for r in uncovered]),
+                       ("unnamed", sorted(unnamed_keys, key=str)), ("unquoted", unquoted)):
+        for g, s, p, o in rows:
+            for key, f in _positions(parsed, g, lambda q: (q.subject, q.predicate, q.object) == (s, p, o)):
+                found.append((key, _fact_problem(kind, where, f, s, p, o)))
+    first_seen: dict = {}                  # a hanging value is reported once, where it first appears
+    for r in hanging:
+        for key, f in _positions(parsed, None, lambda q, s=r["s"]: q.subject == s):
+            if r["s"] not in first_seen or key < first_seen[r["s"]][0]:
+                first_seen[r["s"]] = (key, f)
+    for s, (key, f) in first_seen.items():
+        found.append((key, f"{where.where(s, f.source.rel)}: {compact(s)} is a time, quantity or geometry "
+                           f"that no fact points to (graph {compact(NamedNode(f.source.graph))})"))
+    problems.extend(message for _, message in sorted(found))
     return n
+
+
+def _corpus_graphs(parsed: Parsed) -> str:
+    """``, <g>`` for each corpus graph (to follow a list of data graphs)."""
+    return "".join(f", <{g}>" for g in dict.fromkeys(f.source.graph for f in parsed.files if f.source.role == "corpus"))
+
+
+def _positions(parsed: Parsed, graph, match):
+    """((file number, quad number), file) of the first quad of each data file of ``graph`` (None: of
+    any graph) that matches."""
+    for i, f in enumerate(parsed.files):
+        if f.source.role == "data" and (graph is None or f.source.graph == graph.value):
+            j = next((j for j, q in enumerate(f.quads) if match(q)), None)
+            if j is not None:
+                yield (i, j), f
+
+
+def _fact_problem(kind: str, where: _Locator, f: ParsedFile, s, p, o) -> str:
+    fact = f"{compact(s)} {compact(p)} {compact(o)}"
+    head = f"{where.where(s, f.source.rel)}: {fact} (graph {compact(NamedNode(f.source.graph))})"
+    if kind == "uncovered":
+        return f"{head}: no claim with evidence covers this triple"
+    if kind == "unnamed":
+        return f"{head}: {compact(s)} is neither mentioned by an evidence nor part of a claim"
+    return f"{head}: the name \"{o.value}\" occurs in no quote of an evidence that mentions {compact(s)}"

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -181,25 +182,76 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class GenerationWriter:
+    """A new, hidden generation folder of ``store_dir``, bulk-loaded in two steps: ``start(quads)`` loads
+    in a background thread (Oxigraph releases the GIL while it writes, so the build's other stages run
+    meanwhile), ``finish(more)`` waits for it, loads ``more``, closes and fsyncs the folder and returns
+    it, ready for :func:`publish`. ``discard()`` waits for the thread and deletes the folder. An
+    ``OSError`` while writing becomes a :class:`StoreError` (the folder is deleted)."""
+
+    def __init__(self, store_dir: Path) -> None:
+        self.target = Path(store_dir) / f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}"
+        self._store: pyoxigraph.Store | None = None
+        self._thread: threading.Thread | None = None
+        self._error: OSError | None = None
+
+    def start(self, quads: Iterable[pyoxigraph.Quad]) -> None:
+        quads = list(quads)
+        try:
+            self._store = pyoxigraph.Store(str(self.target))
+        except OSError as exc:
+            self._fail(exc)
+        self._thread = threading.Thread(target=self._load, args=(quads,), name="bukamal-load", daemon=True)
+        self._thread.start()
+
+    def _load(self, quads: list) -> None:
+        try:
+            self._store.bulk_extend(quads)
+        except OSError as exc:
+            self._error = exc
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            self._fail(self._error)
+
+    def finish(self, more: Iterable[pyoxigraph.Quad] = ()) -> Path:
+        self._wait()
+        _pause("load")
+        try:
+            self._store.bulk_extend(list(more))
+            self._store.flush()
+            self._close()
+            _fsync_tree(self.target)
+        except OSError as exc:
+            self._fail(exc)
+        return self.target
+
+    def discard(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._close()
+        shutil.rmtree(self.target, ignore_errors=True)
+
+    def _close(self) -> None:
+        self._store = None
+        gc.collect()                          # drop the last reference: closes RocksDB, frees its lock
+
+    def _fail(self, exc: OSError):
+        self.discard()
+        raise StoreError(f"cannot write the new store: {exc}") from None
+
+
 def write_store(store_dir: Path, quads: Iterable[pyoxigraph.Quad]) -> Path:
     """Bulk-load ``quads`` into a new hidden folder of ``store_dir``; returns it, closed and fsynced."""
-    target = Path(store_dir) / f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}"
     quads = list(quads)
     half = len(quads) // 2
-    try:
-        store = pyoxigraph.Store(str(target))
-        store.bulk_extend(quads[:half])
-        _pause("load")
-        store.bulk_extend(quads[half:])
-        store.flush()
-        store.optimize()
-        del store
-        gc.collect()                          # drop the last reference: closes RocksDB, frees its lock
-        _fsync_tree(target)
-    except OSError as exc:
-        shutil.rmtree(target, ignore_errors=True)
-        raise StoreError(f"cannot write the new store: {exc}") from None
-    return target
+    writer = GenerationWriter(store_dir)
+    writer.start(quads[:half])
+    return writer.finish(quads[half:])
 
 
 def publish(store_dir: Path, built: Path, manifest: dict) -> tuple[str, str | None]:

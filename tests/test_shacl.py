@@ -95,3 +95,27 @@ def test_warnings_are_reported_but_do_not_fail(mini, tmp_path, cli):
         "      message: an operation needs an rdfs:label",
         "      shape:   bks:OperationShape (property rdfs:label)",
     ]
+
+
+
+def test_shapes_the_compiler_does_not_cover_are_validated_by_pyshacl_and_the_build_says_so(mini, tmp_path, cli):
+    """sh:closed is not compiled to SPARQL: the build validates with pyshacl, its stage line says why, and a
+    violation is reported as usual."""
+    edit(mini / "ontology" / "shapes.ttl", "bks:OperationShape a sh:NodeShape ;\n",
+         "bks:OperationShape a sh:NodeShape ;\n    sh:closed false ;\n")
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    assert result.exit_code == 0, result.stderr
+    line = result.stderr.splitlines()[2]
+    assert line.startswith("[3/5] shacl     10 shapes (by pyshacl: <http://www.w3.org/ns/shacl#closed> (on "
+                           "<https://w3id.org/bukamal-kg/shapes#OperationShape>) is not compiled to SPARQL), "
+                           "0 violations   "), line
+    edit(mini / "triples" / "doc-000.ttl", LABEL, "")
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-5:] == [
+        "error: SHACL validation failed: 1 violation",
+        "  triples/doc-000.ttl: bkr:op-2021-06-01-strike",
+        "      path:    rdfs:label",
+        "      message: an operation needs an rdfs:label",
+        "      shape:   bks:OperationShape (property rdfs:label)",
+    ]
