@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent import futures
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from . import __version__, config, evidence, grades, rules, shacl, shaclsparql, 
 from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from .parse import discover, parse_all
 
+INFERRED = pyoxigraph.NamedNode(INFERRED_GRAPH)
 STAGES = ("parse", "evidence", "shacl", "reason", "load")
 _CODE = ("build", "parse", "evidence", "shacl", "shaclsparql", "rules", "grades", "store", "namespaces")
 _LIBRARIES = ("pyoxigraph", "owlrl", "pyshacl", "rdflib")
@@ -162,14 +164,21 @@ def derive(root: Path, result: BuildResult, progress: Progress,
 
     def do_evidence():
         work = evidence.work_store(parsed)
-        s = evidence.check(parsed, root, work)
-        return work, (f"{_n(s.evidence, 'quote')} in {_n(s.documents, 'document')} verbatim, "
-                      f"{_n(s.facts, 'data triple')} covered")
+        # SHACL reads the same store, in a thread while the evidence is checked (Oxigraph releases the GIL)
+        shapes = pool.submit(validate_shapes, parsed, work)
+        try:
+            s = evidence.check(parsed, root, work)
+        except BaseException:
+            futures.wait([shapes])
+            raise
+        return (work, shapes), (f"{_n(s.evidence, 'quote')} in {_n(s.documents, 'document')} verbatim, "
+                                f"{_n(s.facts, 'data triple')} covered")
 
-    work = _stage(2, "evidence", result, progress, do_evidence)
+    with futures.ThreadPoolExecutor(1, thread_name_prefix="bukamal-shacl") as pool:
+        work, shapes = _stage(2, "evidence", result, progress, do_evidence)
 
     def do_shacl():
-        s, how = validate_shapes(parsed, work)
+        s, how = shapes.result()           # the time shown is the wait for it after stage 2
         warn = f", {_n(len(s.warnings), 'warning')}" if s.warnings else ""
         return s, f"{_n(s.shapes, 'shape')}{how}, 0 violations{warn}"
 
@@ -181,24 +190,43 @@ def derive(root: Path, result: BuildResult, progress: Progress,
     def do_reason():
         # The scalable OWL 2 RL reasoner (loader/rules.py); owlrl stays the oracle: the tests prove both
         # give the same inferences on the real graph and on synthetic ones.
-        graph = pyoxigraph.NamedNode(INFERRED_GRAPH)
         data_graphs = sorted({pyoxigraph.NamedNode(f.source.graph) for f in parsed.files
                               if f.source.role in {"corpus", "data"}}, key=str)
         closure = rules.derive(work, data_graphs, pyoxigraph.NamedNode(ONTOLOGY_GRAPH), rules.BUILD_EXCLUSIONS)
-        closure.write(work, graph)          # the grades need the types and the bk:partOf closure
-        triples = closure.triples()
+        closure.write(work, INFERRED)       # the grades need the types and the bk:partOf closure
         graded = grades.compute(work)
-        inferred = triples + [t for g in graded for t in g.triples()]
-        quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object, graph) for t in inferred]
+        inferred = Inferred(closure, [t for g in graded for t in g.triples()])
+        work.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, INFERRED) for t in inferred.graded)
+        inferred.count = int(next(iter(work.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}")))["n"].value)
         result.grades = dict(sorted(Counter(g.grade for g in graded).items()))
         counts = ", ".join(f"{k} {v}" for k, v in result.grades.items()) or "none"
-        return quads, (f"{_n(len(triples), 'triple')} inferred, "
-                       f"{_n(len(graded), 'operation')} graded ({counts}, "
-                       f"{_n(2 * len(graded), 'triple')})")
+        return inferred, (f"{_n(closure.count, 'triple')} inferred, "
+                          f"{_n(len(graded), 'operation')} graded ({counts}, "
+                          f"{_n(2 * len(graded), 'triple')})")
 
     inferred = _stage(4, "reason", result, progress, do_reason)
-    result.inferred = len(set(inferred))
+    result.inferred = inferred.count
     return parsed, inferred
+
+
+@dataclass
+class Inferred:
+    """What stage 4 adds to ``bkg:inferred``: the OWL 2 RL closure (as text) and the grade triples."""
+
+    closure: rules.Inferences
+    graded: list[pyoxigraph.Triple]
+    count: int = 0                      # distinct triples in all
+
+    def quads(self) -> list[pyoxigraph.Quad]:
+        return [pyoxigraph.Quad(t.subject, t.predicate, t.object, INFERRED)
+                for t in self.closure.triples() + self.graded]
+
+    def load_into(self, writer: store.GenerationWriter) -> None:
+        """Into a new generation: the closure's text loaded as it is, triples with blank nodes as quads."""
+        writer.add([pyoxigraph.Quad(t.subject, t.predicate, t.object, INFERRED)
+                    for t in self.closure.blank_triples() + self.graded],
+                   [(data, fmt, INFERRED) for data, fmt in self.closure.texts()])
 
 
 def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -> None:
@@ -210,7 +238,8 @@ def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -
         raise
 
     def do_load():
-        built = writer.finish(inferred)
+        inferred.load_into(writer)
+        built = writer.finish()
         manifest = {
             "input_hash": result.input_hash, "version": __version__,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -40,7 +40,7 @@ def build_remote(store: RemoteStore, root: Path | None = None, *, force: bool = 
             "files": [f.source.rel for f in parsed.files],
             "timings": {k: round(v, 3) for k, v in result.timings.items()},
         }
-        pushed = push(store, [*parsed.quads(), *inferred], manifest)
+        pushed = push(store, [*parsed.quads(), *inferred.quads()], manifest)
         result.generation, result.previous = pushed.generation, pushed.previous
         total = sum(pushed.graphs.values())
         return None, (f"{total:,} triples in {len(pushed.graphs)} graphs to {store.config.display} as"

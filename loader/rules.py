@@ -469,24 +469,32 @@ class Inferences:
             self.turtle.append(line)
         self.count += 1
 
+    def texts(self) -> list[tuple[bytes, ox.RdfFormat]]:
+        """The triples without blank nodes, as documents a store can load directly (it may rename blank
+        nodes, so those are not here: see :meth:`blank_triples`)."""
+        return [("".join(chunk).encode("utf-8"), fmt)
+                for chunk, fmt in ((self.nt, ox.RdfFormat.N_TRIPLES), (self.turtle, ox.RdfFormat.TURTLE)) if chunk]
+
+    def blank_triples(self) -> list[ox.Triple]:
+        """The triples with a blank node, as pyoxigraph objects (blank nodes keep their ids)."""
+        return _parse_triples(self.blank)
+
     def write(self, store: ox.Store, destination: ox.NamedNode) -> None:
         """Add the triples to ``destination`` in ``store``."""
-        for chunk, fmt in ((self.nt, ox.RdfFormat.N_TRIPLES), (self.turtle, ox.RdfFormat.TURTLE)):
-            if chunk:
-                store.load(input="".join(chunk).encode("utf-8"), format=fmt, to_graph=destination, lenient=True)
-        if self.blank:
-            store.extend(ox.Quad(q.subject, q.predicate, q.object, destination)
-                         for q in ox.parse(input="".join(self.blank).encode("utf-8"), format=ox.RdfFormat.TURTLE,
-                                           rename_blank_nodes=False))
+        for data, fmt in self.texts():
+            store.load(input=data, format=fmt, to_graph=destination, lenient=True)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, destination) for t in self.blank_triples())
 
     def triples(self) -> list[ox.Triple]:
         """The triples as pyoxigraph objects (blank nodes keep their ids)."""
-        out = []
-        for chunk in (self.nt, self.turtle, self.blank):
-            if chunk:
-                out.extend(ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(
-                    input="".join(chunk).encode("utf-8"), format=ox.RdfFormat.TURTLE, rename_blank_nodes=False))
-        return out
+        return _parse_triples(self.nt + self.turtle + self.blank)
+
+
+def _parse_triples(lines: list[str]) -> list[ox.Triple]:
+    if not lines:
+        return []
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(
+        input="".join(lines).encode("utf-8"), format=ox.RdfFormat.TURTLE, rename_blank_nodes=False)]
 
 
 def is_owlrl_noise(s, p, o) -> bool:

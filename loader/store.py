@@ -183,10 +183,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 class GenerationWriter:
-    """A new, hidden generation folder of ``store_dir``, bulk-loaded in two steps: ``start(quads)`` loads
+    """A new, hidden generation folder of ``store_dir``, bulk-loaded in steps: ``start(quads)`` loads
     in a background thread (Oxigraph releases the GIL while it writes, so the build's other stages run
-    meanwhile), ``finish(more)`` waits for it, loads ``more``, closes and fsyncs the folder and returns
-    it, ready for :func:`publish`. ``discard()`` waits for the thread and deletes the folder. An
+    meanwhile), ``add(...)`` waits for it and loads more, ``finish(more)`` loads the rest, closes and
+    fsyncs the folder and returns it, ready for :func:`publish`. ``discard()`` waits for the thread and deletes the folder. An
     ``OSError`` while writing becomes a :class:`StoreError` (the folder is deleted)."""
 
     def __init__(self, store_dir: Path) -> None:
@@ -217,11 +217,23 @@ class GenerationWriter:
         if self._error is not None:
             self._fail(self._error)
 
-    def finish(self, more: Iterable[pyoxigraph.Quad] = ()) -> Path:
+    def add(self, quads: Iterable[pyoxigraph.Quad] = (),
+            texts: Iterable[tuple[bytes, pyoxigraph.RdfFormat, pyoxigraph.NamedNode]] = ()) -> None:
+        """After the background load: add ``quads``, and documents (data, format, graph) loaded as they are
+        (the store renames their blank nodes: give triples with blank nodes as quads)."""
         self._wait()
         _pause("load")
         try:
-            self._store.bulk_extend(list(more))
+            for data, fmt, graph in texts:
+                self._store.bulk_load(input=data, format=fmt, to_graph=graph, lenient=True)
+            self._store.bulk_extend(list(quads))
+        except OSError as exc:
+            self._fail(exc)
+
+    def finish(self, more: Iterable[pyoxigraph.Quad] = ()) -> Path:
+        """Add ``more``; flush, close and fsync the folder; return it."""
+        self.add(more)
+        try:
             self._store.flush()
             self._close()
             _fsync_tree(self.target)
