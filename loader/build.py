@@ -6,11 +6,13 @@
     4 reason    OWL 2 RL closure into bkg:inferred, then the attribution grades            (rules.py, grades.py)
     5 load      bulk-load a new generation, publish it atomically, prune old ones          (store.py)
 
-Stages 2 to 4 read one in-memory work store (the ontology, corpus and data graphs), filled once.
-SHACL runs compiled to SPARQL (:mod:`loader.shaclsparql`, proven equal to pyshacl by the tests); if the
-shapes use a feature it does not compile, pyshacl validates instead and the stage's line says so.
-While stages 2 to 4 run, the asserted quads are already being bulk-loaded into the new generation's
-folder in the background; stage 5 adds the inferred quads, then publishes.
+Stages 2 to 4 read one in-memory work store (the ontology, corpus and data graphs), filled once, and
+run side by side (see :func:`derive`). SHACL runs compiled to SPARQL (:mod:`loader.shaclsparql`, proven
+equal to pyshacl by the tests); if the shapes use a feature it does not compile, pyshacl validates
+instead and the stage's line says so. A child process (:mod:`loader.bulkload`) parses the files too and
+bulk-loads them into the new generation's folder from the start, on another core; the closure follows
+as soon as it is computed, the grades at the end of stage 4; stage 5 waits for it (and checks it read
+the same bytes as stage 1), then publishes.
 
 Any failure stops the build before stage 5 publishes anything, so the current store stays as it was
 (a half-written generation folder is deleted).
@@ -134,10 +136,19 @@ def _n(count: int, word: str) -> str:
 def _stage(n: int, name: str, result: BuildResult, progress: Progress, fn):
     t0 = time.perf_counter()
     value, detail = fn()
-    seconds = time.perf_counter() - t0
+    _report(n, name, result, progress, detail, time.perf_counter() - t0)
+    return value
+
+
+def _report(n: int, name: str, result: BuildResult, progress: Progress, detail: str, seconds: float) -> None:
     result.timings[name], result.details[name] = seconds, detail
     progress(n, name, detail, seconds)
-    return value
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - t0
 
 
 def validate_shapes(parsed, work: pyoxigraph.Store):
@@ -149,50 +160,52 @@ def validate_shapes(parsed, work: pyoxigraph.Store):
         return shacl.validate(parsed), f" (by pyshacl: {str(exc).removesuffix('; validate with pyshacl')})"
 
 
+def _closure(parsed, work: pyoxigraph.Store) -> rules.Inferences:
+    # The scalable OWL 2 RL reasoner (loader/rules.py); owlrl stays the oracle: the tests prove both
+    # give the same inferences on the real graph and on synthetic ones. It only reads ``work``.
+    data_graphs = sorted({pyoxigraph.NamedNode(f.source.graph) for f in parsed.files
+                          if f.source.role in {"corpus", "data"}}, key=str)
+    return rules.derive(work, data_graphs, pyoxigraph.NamedNode(ONTOLOGY_GRAPH), rules.BUILD_EXCLUSIONS)
+
+
 def derive(root: Path, result: BuildResult, progress: Progress,
-           on_parsed: Callable[[object], None] | None = None):
-    """Stages 1-4: the parsed files and the inferred quads (``build`` loads them; a remote build
-    pushes them, :mod:`loader.remote_build`). ``on_parsed(parsed)`` is called between stages 1 and 2."""
+           on_closure: Callable[[rules.Inferences], None] | None = None):
+    """Stages 1-4: the parsed files and the inferred triples (``build`` loads them; a remote build
+    pushes them, :mod:`loader.remote_build`).
+
+    After stage 1 the work store is filled and the OWL 2 RL closure of stage 4 computed first, so that
+    ``on_closure(closure)`` can start writing it out; then stages 2 and 3, which only read the work store,
+    run side by side (Oxigraph releases the GIL while it evaluates); then the closure is written into the
+    work store and the grades computed from it. Each stage's line shows its own time, the lines come in
+    stage order, and the first failing stage in that order is the one reported."""
     def do_parse():
         parsed = parse_all(discover(root))
         return parsed, f"{_n(len(parsed.files), 'file')}, {_n(parsed.triple_count, 'triple')}"
 
     parsed = _stage(1, "parse", result, progress, do_parse)
     result.asserted = parsed.graphs()
-    if on_parsed is not None:
-        on_parsed(parsed)
 
-    def do_evidence():
-        work = evidence.work_store(parsed)
-        # SHACL reads the same store, in a thread while the evidence is checked (Oxigraph releases the GIL)
-        shapes = pool.submit(validate_shapes, parsed, work)
-        try:
-            s = evidence.check(parsed, root, work)
-        except BaseException:
-            futures.wait([shapes])
-            raise
-        return (work, shapes), (f"{_n(s.evidence, 'quote')} in {_n(s.documents, 'document')} verbatim, "
-                                f"{_n(s.facts, 'data triple')} covered")
+    (work, closure), closure_seconds = _timed(lambda: _closed_work_store(parsed))
+    if on_closure is not None:
+        on_closure(closure)
+    with futures.ThreadPoolExecutor(2, thread_name_prefix="bukamal-build") as pool:
+        checked = pool.submit(_timed, evidence.check, parsed, root, work)
+        shaped = pool.submit(_timed, validate_shapes, parsed, work)
+        futures.wait([checked, shaped])
 
-    with futures.ThreadPoolExecutor(1, thread_name_prefix="bukamal-shacl") as pool:
-        work, shapes = _stage(2, "evidence", result, progress, do_evidence)
+    s, seconds = checked.result()
+    _report(2, "evidence", result, progress,
+            f"{_n(s.evidence, 'quote')} in {_n(s.documents, 'document')} verbatim, "
+            f"{_n(s.facts, 'data triple')} covered", seconds)
 
-    def do_shacl():
-        s, how = shapes.result()           # the time shown is the wait for it after stage 2
-        warn = f", {_n(len(s.warnings), 'warning')}" if s.warnings else ""
-        return s, f"{_n(s.shapes, 'shape')}{how}, 0 violations{warn}"
-
-    summary = _stage(3, "shacl", result, progress, do_shacl)
+    (summary, how), seconds = shaped.result()
+    warn = f", {_n(len(summary.warnings), 'warning')}" if summary.warnings else ""
+    _report(3, "shacl", result, progress, f"{_n(summary.shapes, 'shape')}{how}, 0 violations{warn}", seconds)
     result.shapes = summary.shapes
     result.warnings = [line for w in summary.warnings for line in
                        [f"SHACL {w.severity.lower()}:"] + w.lines()]
 
     def do_reason():
-        # The scalable OWL 2 RL reasoner (loader/rules.py); owlrl stays the oracle: the tests prove both
-        # give the same inferences on the real graph and on synthetic ones.
-        data_graphs = sorted({pyoxigraph.NamedNode(f.source.graph) for f in parsed.files
-                              if f.source.role in {"corpus", "data"}}, key=str)
-        closure = rules.derive(work, data_graphs, pyoxigraph.NamedNode(ONTOLOGY_GRAPH), rules.BUILD_EXCLUSIONS)
         closure.write(work, INFERRED)       # the grades need the types and the bk:partOf closure
         graded = grades.compute(work)
         inferred = Inferred(closure, [t for g in graded for t in g.triples()])
@@ -205,9 +218,16 @@ def derive(root: Path, result: BuildResult, progress: Progress,
                           f"{_n(len(graded), 'operation')} graded ({counts}, "
                           f"{_n(2 * len(graded), 'triple')})")
 
-    inferred = _stage(4, "reason", result, progress, do_reason)
+    (inferred, detail), seconds = _timed(do_reason)
+    _report(4, "reason", result, progress, detail, closure_seconds + seconds)
     result.inferred = inferred.count
     return parsed, inferred
+
+
+def _closed_work_store(parsed) -> tuple[pyoxigraph.Store, rules.Inferences]:
+    """The work store (asserted graphs) and the OWL 2 RL closure of its content, not yet written."""
+    work = evidence.work_store(parsed)
+    return work, _closure(parsed, work)
 
 
 @dataclass
@@ -222,24 +242,30 @@ class Inferred:
         return [pyoxigraph.Quad(t.subject, t.predicate, t.object, INFERRED)
                 for t in self.closure.triples() + self.graded]
 
-    def load_into(self, writer: store.GenerationWriter) -> None:
-        """Into a new generation: the closure's text loaded as it is, triples with blank nodes as quads."""
+    def load_rest(self, writer: store.GenerationWriter) -> None:
+        """Queue for a new generation what :func:`load_closure` did not: the closure's triples with blank
+        nodes, and the grade triples."""
         writer.add([pyoxigraph.Quad(t.subject, t.predicate, t.object, INFERRED)
-                    for t in self.closure.blank_triples() + self.graded],
-                   [(data, fmt, INFERRED) for data, fmt in self.closure.texts()])
+                    for t in self.closure.blank_triples() + self.graded])
+
+
+def load_closure(writer: store.GenerationWriter, closure: rules.Inferences) -> None:
+    """Queue the closure's triples without blank nodes, as text the store loads as it is."""
+    writer.add(texts=[(data, fmt, INFERRED) for data, fmt in closure.texts()])
 
 
 def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -> None:
     writer = store.GenerationWriter(store_dir)
     try:
-        parsed, inferred = derive(root, result, progress, on_parsed=lambda p: writer.start(p.quads()))
+        writer.start(root=root)             # the child parses and loads the files on another core
+        parsed, inferred = derive(root, result, progress, on_closure=lambda c: load_closure(writer, c))
+        inferred.load_rest(writer)
     except BaseException:
         writer.discard()
         raise
 
     def do_load():
-        inferred.load_into(writer)
-        built = writer.finish()
+        built = writer.finish({f.source.rel: f.sha256 for f in parsed.files})
         manifest = {
             "input_hash": result.input_hash, "version": __version__,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -254,4 +280,8 @@ def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -
         total = sum(result.asserted.values()) + result.inferred
         return None, f"{total:,} quads into {name}" + (f" (previous {previous} kept)" if previous else "")
 
-    _stage(5, "load", result, progress, do_load)
+    try:
+        _stage(5, "load", result, progress, do_load)
+    except BaseException:
+        writer.discard()                    # a no-op once the folder is published
+        raise

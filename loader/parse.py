@@ -18,6 +18,7 @@ random ones, so two builds of the same files give the same store and the same ex
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class ParsedFile:
     source: SourceFile
     quads: list[pyoxigraph.Quad]
     prefixes: dict[str, str]
+    sha256: str = ""                # of the bytes parsed
 
 
 @dataclass
@@ -161,7 +163,7 @@ def parse_file(source: SourceFile, tag: str | None = None) -> ParsedFile:
     except SyntaxError as exc:
         message = _LOCATION.sub("", exc.msg or str(exc))
         raise ParseError(message, file=source.rel, line=exc.lineno, column=exc.offset) from None
-    return ParsedFile(source, quads, dict(parser.prefixes))
+    return ParsedFile(source, quads, dict(parser.prefixes), hashlib.sha256(data).hexdigest())
 
 
 def parse_all(sources: list[SourceFile]) -> Parsed:

@@ -20,12 +20,12 @@ are deleted (the previous one stays, for readers that still have it open).
 from __future__ import annotations
 
 import fcntl
-import gc
 import json
 import os
 import re
 import shutil
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -149,7 +149,15 @@ def clean_leftovers(store_dir: Path) -> list[str]:
     """Remove half-built ``.build-*`` folders of killed builds (call with the build lock held)."""
     removed = []
     for p in sorted(Path(store_dir).glob(BUILD_PREFIX + "*")):
-        shutil.rmtree(p, ignore_errors=True)
+        # the loading process of a killed build dies with it, but may finish its last write meanwhile
+        for _ in range(40):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            if not p.exists():
+                break
+            time.sleep(0.05)
         removed.append(p.name)
     for p in Path(store_dir).glob(POINTER + ".tmp"):
         p.unlink(missing_ok=True)
@@ -183,87 +191,129 @@ def _fsync_dir(path: Path) -> None:
 
 
 class GenerationWriter:
-    """A new, hidden generation folder of ``store_dir``, bulk-loaded in steps: ``start(quads)`` loads
-    in a background thread (Oxigraph releases the GIL while it writes, so the build's other stages run
-    meanwhile), ``add(...)`` waits for it and loads more, ``finish(more)`` loads the rest, closes and
-    fsyncs the folder and returns it, ready for :func:`publish`. ``discard()`` waits for the thread and deletes the folder. An
-    ``OSError`` while writing becomes a :class:`StoreError` (the folder is deleted)."""
+    """A new, hidden generation folder of ``store_dir``, written by a child process
+    (:mod:`loader.bulkload`) on another core while the build's other stages run.
+
+    ``start(root=R)`` has the child parse and load the project's files itself (from the start of the
+    build, on another core), ``start(quads)`` gives it quads through an N-Quads file; ``add(quads,
+    texts)`` queues more (documents without blank nodes are loaded by Oxigraph straight from a file,
+    since a store renames the blank nodes of what it parses; triples with blank nodes go as quads);
+    ``finish(files)`` waits for the child, checks it parsed the same bytes (``files``: relative path ->
+    SHA-256, as :class:`loader.parse.ParsedFile` records them), fsyncs the folder and returns it, ready
+    for :func:`publish`.
+    ``discard()`` stops the child and deletes the folder and its input files. A failure while writing
+    becomes a :class:`StoreError` (the folder is deleted)."""
 
     def __init__(self, store_dir: Path) -> None:
         self.target = Path(store_dir) / f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}"
-        self._store: pyoxigraph.Store | None = None
-        self._thread: threading.Thread | None = None
-        self._error: OSError | None = None
+        self._inputs: list[Path] = []
+        self._child: subprocess.Popen | None = None
 
-    def start(self, quads: Iterable[pyoxigraph.Quad]) -> None:
-        quads = list(quads)
+    def _file(self, suffix: str) -> Path:
+        path = self.target.with_name(f"{self.target.name}-{len(self._inputs)}{suffix}")
+        self._inputs.append(path)
+        return path
+
+    def _send(self, job: dict) -> None:
+        if self._child is None:
+            raise StoreError("cannot write the new store: the loading process has already finished")
         try:
-            self._store = pyoxigraph.Store(str(self.target))
+            self._child.stdin.write((json.dumps(job) + "\n").encode("utf-8"))
+            self._child.stdin.flush()
+        except OSError:                      # the child died: its exit status and stderr say why
+            self._wait()
+            raise StoreError("cannot write the new store: the loading process stopped") from None
+
+    def start(self, quads: Iterable[pyoxigraph.Quad] = (), *, root: Path | None = None) -> None:
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "loader.bulkload", str(self.target)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(_child_env(), BUKAMAL_BUILD_PID=str(os.getpid())))
         except OSError as exc:
             self._fail(exc)
-        self._thread = threading.Thread(target=self._load, args=(quads,), name="bukamal-load", daemon=True)
-        self._thread.start()
-
-    def _load(self, quads: list) -> None:
-        try:
-            self._store.bulk_extend(quads)
-        except OSError as exc:
-            self._error = exc
-
-    def _wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            self._fail(self._error)
+        if root is not None:
+            self._send({"op": "project", "root": str(root)})
+        self.add(quads)
 
     def add(self, quads: Iterable[pyoxigraph.Quad] = (),
             texts: Iterable[tuple[bytes, pyoxigraph.RdfFormat, pyoxigraph.NamedNode]] = ()) -> None:
-        """After the background load: add ``quads``, and documents (data, format, graph) loaded as they are
-        (the store renames their blank nodes: give triples with blank nodes as quads)."""
-        self._wait()
-        _pause("load")
+        """Queue ``quads`` and documents (data, format N-Triples or Turtle, graph) without blank nodes."""
+        names = {pyoxigraph.RdfFormat.N_TRIPLES: "ntriples", pyoxigraph.RdfFormat.TURTLE: "turtle"}
         try:
+            jobs = []
             for data, fmt, graph in texts:
-                self._store.bulk_load(input=data, format=fmt, to_graph=graph, lenient=True)
-            self._store.bulk_extend(list(quads))
+                path = self._file(".txt")
+                path.write_bytes(data)
+                jobs.append({"op": "load", "path": str(path), "format": names[fmt], "graph": graph.value})
+            path = self._file(".nq")
+            pyoxigraph.serialize(quads, output=str(path), format=pyoxigraph.RdfFormat.N_QUADS)
+            jobs.append({"op": "load", "path": str(path), "format": "nquads"})
         except OSError as exc:
             self._fail(exc)
+        for job in jobs:
+            self._send(job)
 
-    def finish(self, more: Iterable[pyoxigraph.Quad] = ()) -> Path:
-        """Add ``more``; flush, close and fsync the folder; return it."""
-        self.add(more)
+    def finish(self, files: dict[str, str] | None = None) -> Path:
+        """Wait for the child to write and flush everything; fsync the folder; return it."""
+        _pause("load")
+        self._send({"op": "done"})
+        report = self._wait()
+        if files is not None and report.get("files") != files:
+            changed = sorted(k for k in set(files) | set(report.get("files", {}))
+                             if files.get(k) != report.get("files", {}).get(k))
+            self.discard()
+            raise StoreError("an input file changed while the build read it, build again: " + ", ".join(changed))
         try:
-            self._store.flush()
-            self._close()
             _fsync_tree(self.target)
         except OSError as exc:
             self._fail(exc)
         return self.target
 
-    def discard(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._close()
-        shutil.rmtree(self.target, ignore_errors=True)
+    def _wait(self) -> dict:
+        """Wait for the child to exit; its report (the JSON it wrote), or :class:`StoreError`."""
+        if self._child is None:
+            return {}
+        child, self._child = self._child, None
+        out, err = child.communicate()
+        self._remove_inputs()
+        if child.returncode != 0:
+            detail = err.decode("utf-8", "replace").strip() or f"the loading process exited with {child.returncode}"
+            self._fail(OSError(detail))
+        try:
+            return json.loads(out or b"{}")
+        except ValueError:
+            self._fail(OSError(f"the loading process wrote {out[:200]!r}"))
 
-    def _close(self) -> None:
-        self._store = None
-        gc.collect()                          # drop the last reference: closes RocksDB, frees its lock
+    def discard(self) -> None:
+        if self._child is not None:
+            self._child.kill()
+            self._child.communicate()
+            self._child = None
+        shutil.rmtree(self.target, ignore_errors=True)
+        self._remove_inputs()
+
+    def _remove_inputs(self) -> None:
+        for path in self._inputs:
+            path.unlink(missing_ok=True)
 
     def _fail(self, exc: OSError):
         self.discard()
         raise StoreError(f"cannot write the new store: {exc}") from None
 
 
+def _child_env() -> dict[str, str]:
+    """The environment for a child process: this ``loader`` package first on its path."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
 def write_store(store_dir: Path, quads: Iterable[pyoxigraph.Quad]) -> Path:
     """Bulk-load ``quads`` into a new hidden folder of ``store_dir``; returns it, closed and fsynced."""
-    quads = list(quads)
-    half = len(quads) // 2
     writer = GenerationWriter(store_dir)
-    writer.start(quads[:half])
-    return writer.finish(quads[half:])
+    writer.start(quads)
+    return writer.finish()
 
 
 def publish(store_dir: Path, built: Path, manifest: dict) -> tuple[str, str | None]:

@@ -1,0 +1,92 @@
+"""The child process of a build that writes the new generation's store folder.
+
+``python -m loader.bulkload TARGET`` opens (creates) an Oxigraph store at ``TARGET`` and reads jobs from
+its standard input, one JSON object per line:
+
+* ``{"op": "project", "root": R}``: parse the project's files as the build does (:mod:`loader.parse`:
+  same graphs, same blank node labels) and bulk-load every quad; the SHA-256 of each file's bytes is
+  reported at the end, so the build can check it parsed the same bytes;
+* ``{"op": "load", "path": P, "format": "nquads"}``: an N-Quads file, blank node ids kept (read as
+  Python objects, then bulk-loaded);
+* ``{"op": "load", "path": P, "format": "ntriples" | "turtle", "graph": IRI}``: a file without blank
+  nodes, bulk-loaded by Oxigraph straight from the file into the graph (lenient: the build wrote it);
+* ``{"op": "done"}``: flush, write ``{"files": {relative path: sha256}}`` on stdout and exit 0.
+
+Standard input closing before ``done`` means the build went away: exit 1 without flushing. Any error:
+the message on stderr, exit 3. pyoxigraph holds the GIL while it bulk-loads Python objects, so a thread
+would stall the build's other stages; a process runs on another core (:class:`loader.store.
+GenerationWriter` starts it). On Linux it also asks to be killed when the build process dies.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pyoxigraph
+
+from .errors import BukamalError
+
+_PR_SET_PDEATHSIG = 1
+_FORMATS = {"ntriples": pyoxigraph.RdfFormat.N_TRIPLES, "turtle": pyoxigraph.RdfFormat.TURTLE}
+
+
+def _die_with_parent() -> bool:
+    """Be killed when the build process dies; False if it is already gone (``BUKAMAL_BUILD_PID``)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass                      # best effort: the next build removes a half-written folder anyway
+    parent = os.environ.get("BUKAMAL_BUILD_PID")
+    return parent is None or str(os.getppid()) == parent
+
+
+def _load(store: pyoxigraph.Store, job: dict) -> None:
+    if job["format"] == "nquads":
+        store.bulk_extend(pyoxigraph.parse(path=job["path"], format=pyoxigraph.RdfFormat.N_QUADS,
+                                           rename_blank_nodes=False))
+    else:
+        store.bulk_load(path=job["path"], format=_FORMATS[job["format"]],
+                        to_graph=pyoxigraph.NamedNode(job["graph"]), lenient=True)
+
+
+def _project(store: pyoxigraph.Store, root: str) -> dict[str, str]:
+    from .parse import discover, parse_all
+
+    parsed = parse_all(discover(Path(root)))
+    store.bulk_extend(parsed.quads())
+    return {f.source.rel: f.sha256 for f in parsed.files}
+
+
+def main(argv: list[str]) -> int:
+    if not _die_with_parent():
+        return 1                      # the build died while this process started: write nothing
+    if len(argv) != 1:
+        print("usage: python -m loader.bulkload TARGET  (jobs on stdin)", file=sys.stderr)
+        return 2
+    try:
+        store = pyoxigraph.Store(argv[0])
+        files: dict[str, str] = {}
+        for line in sys.stdin:
+            job = json.loads(line)
+            if job["op"] == "done":
+                store.flush()
+                print(json.dumps({"files": files}))
+                return 0
+            if job["op"] == "project":
+                files.update(_project(store, job["root"]))
+            else:
+                _load(store, job)
+    except (OSError, SyntaxError, ValueError, KeyError, BukamalError) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
