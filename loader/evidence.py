@@ -41,7 +41,8 @@ from .namespaces import BK, PREFIXES
 from .parse import Parsed, ParsedFile
 from .terms import compact
 
-_PROLOGUE = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "skos", "geo")) + f"PREFIX bk: <{BK}>\n"
+_PROLOGUE = ("".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "skos", "geo"))
+             + f"PREFIX bk: <{BK}>\n")
 _LABELS = "rdf:type rdfs:label skos:altLabel skos:definition rdfs:comment"
 _VALUE_CLASSES = "bk:TimeSpec bk:Quantity geo:Geometry"
 _PROVENANCE = f"{{ ?s a ?_t . ?_t rdfs:subClassOf* ?_c VALUES ?_c {{ bk:Claim bk:Evidence bk:Source {_VALUE_CLASSES} }} }}"
@@ -286,9 +287,10 @@ def _check_coverage(parsed: Parsed, store, where: _Locator, problems: list[str])
     unquoted = [(g, s, alt, o) for (g, s, o), quotes in alt_quotes.items()
                 if (g, s, alt, o) not in unnamed_keys
                 and not any(q is not None and o.value.casefold() in q.casefold() for q in quotes)]
+    pointing = graphs.replace(" ", ", ") + _corpus_graphs(parsed)      # graphs whose objects count
     hanging = _q(store, f"""SELECT DISTINCT ?s WHERE {{
         ?s a ?t . ?t rdfs:subClassOf* ?c VALUES ?c {{ {_VALUE_CLASSES} }}
-        FILTER NOT EXISTS {{ GRAPH ?h {{ ?_x ?_y ?s }} FILTER(?h IN ({graphs.replace(' ', ', ')}{_corpus_graphs(parsed)})) }} }}""")
+        FILTER NOT EXISTS {{ GRAPH ?h {{ ?_x ?_y ?s }} FILTER(?h IN ({pointing})) }} }}""")
     if not (uncovered or unnamed_keys or unquoted or hanging):
         return n
     found: list[tuple[tuple[int, int], str]] = []

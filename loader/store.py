@@ -228,7 +228,8 @@ class GenerationWriter:
         try:
             self._child = subprocess.Popen(
                 [sys.executable, "-m", "loader.bulkload", str(self.target)], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(_child_env(), BUKAMAL_BUILD_PID=str(os.getpid())))
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=dict(_child_env(), BUKAMAL_BUILD_PID=str(os.getpid())))
         except OSError as exc:
             self._fail(exc)
         if root is not None:
