@@ -1,6 +1,7 @@
 """Export throughput: ``loader.export.export`` (every graph, N-Quads: statements sorted, deterministic)
 against pyoxigraph's ``Store.dump`` of the same store to N-Quads; and, for information, the default
-``bukamal export`` (asserted graphs merged, Turtle with the ontology's prefixes)."""
+``bukamal export`` (asserted graphs merged, Turtle with the ontology's prefixes). Each run is a fresh
+process; the runs of the export and of the dump alternate."""
 
 from __future__ import annotations
 
@@ -30,8 +31,11 @@ def _dump(store_dir: str) -> dict:
 
 
 def measure(store_dir: str, runs: int) -> dict:
-    ours = repeat(runs, _export, store_dir, "nquads", "all")
-    dump = repeat(runs, _dump, store_dir)
+    ours, dump = [], []
+    for i in range(runs):          # interleaved, the first alternating: both see the same machine load
+        pair = ((ours, _export, (store_dir, "nquads", "all")), (dump, _dump, (store_dir,)))
+        for results, target, args in (pair if i % 2 == 0 else pair[::-1]):
+            results += repeat(1, target, *args)
     turtle = repeat(1, _export, store_dir, "turtle", "asserted")          # for information: one run
     out = {"export_nquads": summary(ours), "dump_nquads": summary(dump), "export_turtle_asserted": summary(turtle)}
     quads = dump[0]["lines"]

@@ -9,7 +9,9 @@ Types:
            (``bkr:imam-ali-base``), or a label: matched case-insensitively and exactly against
            ``rdfs:label`` and ``skos:altLabel`` in the store. Unknown -> error with close candidates;
            a label naming several things -> error listing all of them with their IRIs. With
-           ``class=bk:X`` the thing must be an instance of that class (asserted or inferred).
+           ``class=bk:X`` the thing must be an instance of that class (asserted or inferred). Labels
+           are looked up in the store's label index (:mod:`loader.labels`); an IRI or a class is
+           checked with one ``ASK`` each.
   string   any text up to 200 characters without control characters (NUL included).
   date     ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` -> ``xsd:date``: the first day of the interval it
            names when the parameter is declared ``bound=start``, the last day when ``bound=end``.
@@ -31,14 +33,13 @@ from collections.abc import Mapping
 import pyoxigraph
 
 from .errors import ParameterError
+from .labels import label_index
 from .namespaces import PREFIXES
 from .registry import Param, SavedQuery, _enum_is_iri, _is_project_pname, _parse_date, expand_pname
 
 MAX_STRING = 200
 MAX_IRI = 2000
 XSD = PREFIXES["xsd"]
-RDF_TYPE = PREFIXES["rdf"] + "type"
-LABEL_PREDICATES = (PREFIXES["rdfs"] + "label", PREFIXES["skos"] + "altLabel")
 _IRI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
 _PNAME_HEAD = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):(.*)$")
 _INT_RE = re.compile(r"^[+-]?\d{1,18}$")
@@ -153,76 +154,63 @@ def _resolve_iri(p: Param, value: str, store, where: str) -> pyoxigraph.NamedNod
     return _resolve_label(value, p, store, where)
 
 
-def _select(store, text: str, substitutions=None):
-    return store.query(text, use_default_graph_as_union=True, substitutions=substitutions or None)
+_IS_KNOWN_Q = "ASK { { ?x ?p ?o } UNION { ?s ?p ?x } }"
+_IS_A_Q = "ASK { ?x a/<%ssubClassOf>* ?c }" % PREFIXES["rdfs"]
 
 
-def _instances(store, cls: str | None) -> set[str] | None:
-    if cls is None:
-        return None
-    rows = _select(store, "SELECT DISTINCT ?s ?c WHERE { ?s a/<%ssubClassOf>* ?c }" % PREFIXES["rdfs"],
-                   {pyoxigraph.Variable("c"): pyoxigraph.NamedNode(expand_pname(cls))})
-    return {r["s"].value for r in rows if isinstance(r["s"], pyoxigraph.NamedNode)}
+def _ask(store, text: str, substitutions) -> bool:
+    return bool(store.query(text, use_default_graph_as_union=True, substitutions=substitutions))
 
 
-def _labels(store) -> list[tuple[str, str]]:
-    """(IRI, label) for every rdfs:label / skos:altLabel of an IRI; rdfs:labels first, then by text."""
-    rows = _select(store, "SELECT ?s ?p ?label WHERE { ?s ?p ?label VALUES ?p { <%s> <%s> } }"
-                   % LABEL_PREDICATES)
-    found = {(r["p"].value != LABEL_PREDICATES[0], r["s"].value, r["label"].value) for r in rows
-             if isinstance(r["s"], pyoxigraph.NamedNode) and isinstance(r["label"], pyoxigraph.Literal)}
-    return [(s, lab) for _, s, lab in sorted(found)]
+def _is_a(store, iri: str, cls: str) -> bool:
+    """Whether ``iri`` is an instance of the class ``cls`` (a prefixed name), asserted or inferred."""
+    return _ask(store, _IS_A_Q, {pyoxigraph.Variable("x"): pyoxigraph.NamedNode(iri),
+                                 pyoxigraph.Variable("c"): pyoxigraph.NamedNode(expand_pname(cls))})
 
 
 def _check_known(node: pyoxigraph.NamedNode, p: Param, store, where: str) -> None:
-    rows = list(_select(store, "SELECT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } } LIMIT 1",
-                        {pyoxigraph.Variable("x"): node}))
-    if not rows:
+    if not _ask(store, _IS_KNOWN_Q, {pyoxigraph.Variable("x"): node}):
         close = _close_iris(node.value, store, p)
         raise ParameterError(f"{where}: unknown IRI <{_show(node.value, 200)}>"
                              + (f"; did you mean: {', '.join(close)}" if close else ""),
                              candidates=tuple(close))
-    members = _instances(store, p.cls)
-    if members is not None and node.value not in members:
+    if p.cls is not None and not _is_a(store, node.value, p.cls):
         raise ParameterError(f"{where}: <{_show(node.value, 200)}> is not a {p.cls}")
 
 
 def _close_iris(iri: str, store, p: Param) -> list[str]:
-    members = _instances(store, p.cls)
-    iris = sorted({s for s, _ in _labels(store) if members is None or s in members})
+    index = label_index(store)
+    members = index.instances(p.cls) if p.cls else None
+    iris = sorted({s for s, _ in index.pairs if members is None or s in members})
     return difflib.get_close_matches(iri, iris, n=3, cutoff=0.8)
 
 
 def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedNode:
-    members = _instances(store, p.cls)
-    every = _labels(store)
-    labels = [(s, lab) for s, lab in every if members is None or s in members]
+    index = label_index(store)
     wanted = value.casefold()
-    hits = sorted({s for s, lab in labels if lab.casefold() == wanted})
+    named = index.named(wanted)
+    hits = [s for s in named if p.cls is None or _is_a(store, s, p.cls)]
     if len(hits) == 1:
         return pyoxigraph.NamedNode(hits[0])
     if hits:
-        listing = "; ".join(f"<{s}> ({_first_label(s, labels)})" for s in hits)
+        listing = "; ".join(f"<{s}> ({index.first_label(s)})" for s in hits)
         raise ParameterError(f"{where}: {_show(value)!r} names several things: {listing};"
                              " give the IRI instead", candidates=tuple(hits))
-    others = sorted({s for s, lab in every if lab.casefold() == wanted})
-    if others:
-        listing = "; ".join(f"<{s}>" for s in others)
+    if named:
+        listing = "; ".join(f"<{s}>" for s in named)
         raise ParameterError(f"{where}: {_show(value)!r} names {listing}, not a {p.cls}",
-                             candidates=tuple(others))
+                             candidates=named)
+    members = index.instances(p.cls) if p.cls else None
     by_label: dict[str, set[str]] = {}
-    for s, lab in labels:
-        by_label.setdefault(lab.casefold(), set()).add(s)
+    for s, lab in index.pairs:
+        if members is None or s in members:
+            by_label.setdefault(lab.casefold(), set()).add(s)
     close = difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)
     if not close:
         close = sorted(k for k in by_label if wanted in k or k in wanted)[:5]
     iris = list(dict.fromkeys(s for k in close for s in sorted(by_label[k])))
-    cands = [f"{_first_label(s, labels)} <{s}>" for s in iris]
+    cands = [f"{index.first_label(s)} <{s}>" for s in iris]
     kind = f" {p.cls}" if p.cls else ""
     raise ParameterError(f"{where}: nothing{kind and ' of class' + kind} is labelled {_show(value)!r}"
                          + (f"; close: {'; '.join(cands)}" if cands else ""),
                          candidates=tuple(cands))
-
-
-def _first_label(iri: str, labels: list[tuple[str, str]]) -> str:
-    return next((lab for s, lab in labels if s == iri), iri)

@@ -12,7 +12,6 @@ claimant, attributedTo and cited report.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,8 +22,6 @@ from .namespaces import BK, PREFIXES
 from .params import bind
 from .querycheck import LIST_SEPARATOR
 from .registry import SavedQuery
-
-_XSD_STRING = PREFIXES["xsd"] + "string"
 
 
 def run(query: SavedQuery, raw_params: Mapping[str, str], store, *, substitutions=None):
@@ -45,24 +42,22 @@ def normalise(query: SavedQuery, result):
     """``result`` with each ``#+ list:`` column of each row normalised by :func:`normalise_list`.
 
     Other results (booleans, graphs) and queries without list columns come back unchanged; solutions
-    come back as a new ``pyoxigraph.QuerySolutions`` in the same row order."""
+    come back as a new ``pyoxigraph.QuerySolutions`` in the same row order (read back from the SPARQL
+    results TSV form of the rows, in which every term is written in full)."""
     variables = getattr(result, "variables", None)
     if not query.list_vars or variables is None:
         return result
     names = [v.value for v in variables]
-    lists = set(query.list_vars)
-    bindings = []
+    wanted = set(query.list_vars)
+    lists = [i for i, name in enumerate(names) if name in wanted]
+    lines = ["\t".join("?" + name for name in names)]
     for row in result:
-        cells = {}
-        for name in names:
-            term = row[name]
-            if name in lists:
-                term = normalise_list(term)
-            if term is not None:
-                cells[name] = _term_json(term)
-        bindings.append(cells)
-    doc = {"head": {"vars": names}, "results": {"bindings": bindings}}
-    return pyoxigraph.parse_query_results(json.dumps(doc), pyoxigraph.QueryResultsFormat.JSON)
+        cells = [_term_tsv(term) for term in row]
+        for i in lists:
+            cells[i] = _term_tsv(normalise_list(row[i]))
+        lines.append("\t".join(cells))
+    lines.append("")
+    return pyoxigraph.parse_query_results("\n".join(lines).encode("utf-8"), pyoxigraph.QueryResultsFormat.TSV)
 
 
 def normalise_list(term):
@@ -75,24 +70,14 @@ def normalise_list(term):
     return pyoxigraph.Literal(LIST_SEPARATOR.join(items)) if items else None
 
 
-def _term_json(term) -> dict:
-    """One RDF term in the SPARQL 1.1 Query Results JSON format (triple terms as in SPARQL 1.2)."""
-    if isinstance(term, pyoxigraph.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, pyoxigraph.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, pyoxigraph.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != _XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
+def _term_tsv(term) -> str:
+    """One RDF term as a cell of the SPARQL results TSV format ("" for unbound): its N-Triples form,
+    a triple term as ``<<( s p o )>>``."""
+    if term is None:
+        return ""
     if isinstance(term, pyoxigraph.Triple):
-        return {"type": "triple", "value": {"subject": _term_json(term.subject),
-                                            "predicate": _term_json(term.predicate),
-                                            "object": _term_json(term.object)}}
-    raise QueryError(f"cannot represent the result value {term!r}")
+        return f"<<( {_term_tsv(term.subject)} {_term_tsv(term.predicate)} {_term_tsv(term.object)} )>>"
+    return str(term)
 
 
 @dataclass(frozen=True)

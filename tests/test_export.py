@@ -9,7 +9,7 @@ from rdflib.compare import isomorphic
 
 from loader import store as stores
 from loader.build import build
-from loader.export import FORMATS, export
+from loader.export import FORMATS, GRAPHS, export, export_store, selected_quads, serialize
 from loader.namespaces import BKG
 
 from conftest import MINI
@@ -89,3 +89,52 @@ def test_cli_export_to_file_and_stdout(mini_store, tmp_path, cli):
     assert result.stdout_bytes == out.read_bytes() == export(mini_store, fmt="trig", graph="all")
     bad = cli("export", "--store", mini_store, "--format", "rdfxml")
     assert bad.exit_code == 2
+
+
+# ---------------------------------------------------------------- the embedded store's export
+
+def test_export_store_gives_the_bytes_of_the_generic_export(mini_store):
+    store = stores.open_read_only(mini_store)
+    prefixes = stores.current_manifest(mini_store)["prefixes"]
+    for fmt in sorted(FORMATS):
+        for graph in GRAPHS:
+            expected = serialize(selected_quads(store, graph), fmt, prefixes)
+            assert export_store(store, fmt, graph, prefixes) == expected, (fmt, graph)
+            assert export(mini_store, fmt=fmt, graph=graph) == expected, (fmt, graph)
+
+
+def awkward_store() -> ox.Store:
+    """Terms whose N-Triples forms are prefixes of one another, escapes, non-ASCII text, the default
+    graph, a blank-node graph name, and a triple stated in several graphs."""
+    ex = "http://example.org/"
+    s1, s10, p, q = ox.BlankNode("b1"), ox.BlankNode("b10"), ox.NamedNode(ex + "p"), ox.NamedNode(ex + "p2")
+    objects = [ox.Literal("a"), ox.Literal("a", language="en"), ox.Literal("a b"), ox.Literal('a"b'),
+               ox.Literal("a", datatype=ox.NamedNode(ex + "t")), ox.Literal("a\tb\nc\\d"), ox.Literal("é"),
+               ox.Literal("𝄞"), ox.Literal("\uffff"), ox.NamedNode(ex + "o"), ox.NamedNode(ex + "o/é"), s1, s10]
+    graphs = [ox.DefaultGraph(), ox.NamedNode(ex + "g"), ox.NamedNode(ex + "g/2"), ox.BlankNode("g"), INFERRED]
+    store = ox.Store()
+    for i, graph in enumerate(graphs):
+        for subject in (s1, s10, ox.NamedNode(ex + "s"), ox.NamedNode(ex + "s/é")):
+            for predicate in (p, q):
+                for o in objects[i:]:
+                    store.add(ox.Quad(subject, predicate, o, graph))
+    return store
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_export_store_sorts_awkward_terms_as_the_generic_export(fmt, graph):
+    store = awkward_store()
+    assert export_store(store, fmt, graph) == serialize(selected_quads(store, graph), fmt)
+
+
+def test_nquads_are_sorted_graph_by_graph():
+    store = awkward_store()
+    lines = export_store(store, "nquads", "all").decode("utf-8").splitlines()
+    assert len(lines) == len(store) == 5 * 4 * 2 * 13 - 4 * 2 * (0 + 1 + 2 + 3 + 4)
+    assert ox.Dataset(ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_QUADS)) == ox.Dataset(store)
+    graph_names = [q.graph_name for q in ox.parse("\n".join(lines).encode(), format=ox.RdfFormat.N_QUADS)]
+    order = [str(g) for g in dict.fromkeys(graph_names)]
+    assert order == sorted(order) and len(order) == 5
+    merged = export_store(store, "ntriples", "all").decode("utf-8").splitlines()
+    assert merged == sorted(merged) and len(merged) == len(set(merged)) == 4 * 2 * 13

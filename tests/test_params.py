@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pyoxigraph
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from queries_support import QUERIES_DIR, fixture_store, result_table
 
 from loader.errors import ParameterError
+from loader.labels import KEEP, label_index, read_only
 from loader.params import bind
 from loader.registry import load_registry, parse_text
 from loader.saved import run
@@ -227,3 +230,97 @@ def test_a_start_date_after_the_end_date_is_an_error(store):
         bind(TYPES_QUERY, {"need": "x", "from": "2020-03-01"}, store)
     assert str(err.value) == "t: from (2020-03-01) is after to (2020-02-29)"
     assert bind(TYPES_QUERY, {"need": "x", "from": "2020-02-29"}, store)[pyoxigraph.Variable("from")].value == "2020-02-29"
+
+
+# ---------------------------------------------------------------- the label index and store changes
+
+RDFS_LABEL = pyoxigraph.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+RDF_TYPE = pyoxigraph.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+SUBCLASS_OF = pyoxigraph.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+
+
+def labelled(name: str, label: str) -> pyoxigraph.Quad:
+    return pyoxigraph.Quad(pyoxigraph.NamedNode(BKR + name), RDFS_LABEL, pyoxigraph.Literal(label))
+
+
+def typed(name: str, cls: str) -> pyoxigraph.Quad:
+    return pyoxigraph.Quad(pyoxigraph.NamedNode(BKR + name), RDF_TYPE, pyoxigraph.NamedNode(BK + cls))
+
+
+def read_only_store(path, quads) -> pyoxigraph.Store:
+    """A store written to ``path``, closed, and opened again read-only (as a published generation)."""
+    writable = pyoxigraph.Store(str(path))
+    writable.extend(quads)
+    writable.flush()
+    del writable
+    gc.collect()
+    return pyoxigraph.Store.read_only(str(path))
+
+
+def resolved(name: str, raw: str, store) -> pyoxigraph.NamedNode:
+    return values({name: raw}, store)[name]
+
+
+def test_a_writable_store_is_read_again_after_each_change():
+    store = pyoxigraph.Store()
+    store.add(labelled("a", "Alpha"))
+    assert resolved("thing", "ALPHA", store) == pyoxigraph.NamedNode(BKR + "a")
+    store.add(labelled("b", "Beta"))
+    assert resolved("thing", "beta", store) == pyoxigraph.NamedNode(BKR + "b")
+    store.add(labelled("b", "alpha"))
+    with pytest.raises(ParameterError) as err:
+        values({"thing": "Alpha"}, store)
+    assert str(err.value) == (f"t: parameter 'thing': 'Alpha' names several things: <{BKR}a> (Alpha);"
+                              f" <{BKR}b> (Beta); give the IRI instead")
+    store.remove(labelled("a", "Alpha"))
+    store.remove(labelled("b", "alpha"))
+    with pytest.raises(ParameterError) as err:
+        values({"thing": "alpha"}, store)
+    assert str(err.value) == "t: parameter 'thing': nothing is labelled 'alpha'"
+
+
+def test_a_class_check_sees_new_types_and_subclasses():
+    store = pyoxigraph.Store()
+    store.add(labelled("c", "Camp"))
+    with pytest.raises(ParameterError) as err:
+        values({"place": "camp"}, store)
+    assert str(err.value) == f"t: parameter 'place': 'camp' names <{BKR}c>, not a bk:Place"
+    with pytest.raises(ParameterError) as err:
+        values({"place": "bkr:c"}, store)
+    assert str(err.value) == f"t: parameter 'place': <{BKR}c> is not a bk:Place"
+    store.add(typed("c", "Facility"))
+    store.add(pyoxigraph.Quad(pyoxigraph.NamedNode(BK + "Facility"), SUBCLASS_OF, pyoxigraph.NamedNode(BK + "Place")))
+    assert resolved("place", "camp", store) == pyoxigraph.NamedNode(BKR + "c")
+    assert resolved("place", "bkr:c", store) == pyoxigraph.NamedNode(BKR + "c")
+
+
+def test_a_read_only_store_keeps_its_index_and_each_generation_has_its_own(tmp_path):
+    gen1 = read_only_store(tmp_path / "gen-1", [labelled("a", "Alpha")])
+    gen2 = read_only_store(tmp_path / "gen-2", [labelled("a2", "Alpha"), labelled("b", "Beta")])
+    assert read_only(gen1) and read_only(gen2)
+    assert label_index(gen1) is label_index(gen1)
+    assert resolved("thing", "alpha", gen1) == pyoxigraph.NamedNode(BKR + "a")
+    assert resolved("thing", "alpha", gen2) == pyoxigraph.NamedNode(BKR + "a2")
+    assert resolved("thing", "alpha", gen1) == pyoxigraph.NamedNode(BKR + "a")
+    assert resolved("thing", "beta", gen2) == pyoxigraph.NamedNode(BKR + "b")
+    with pytest.raises(ParameterError) as err:
+        values({"thing": "beta"}, gen1)
+    assert str(err.value) == "t: parameter 'thing': nothing is labelled 'beta'"
+
+
+def test_a_writable_store_gets_a_new_index_each_time():
+    store = pyoxigraph.Store()
+    store.add(labelled("a", "Alpha"))
+    assert not read_only(store)
+    first = label_index(store)
+    assert label_index(store) is not first
+    assert label_index(store).named("alpha") == (BKR + "a",)
+
+
+def test_only_the_last_read_only_stores_keep_their_index(tmp_path):
+    stores = [read_only_store(tmp_path / f"gen-{i}", [labelled("a", f"A{i}")]) for i in range(KEEP + 1)]
+    first = label_index(stores[0])
+    for store in stores[1:]:
+        label_index(store)
+    assert label_index(stores[0]) is not first
+    assert label_index(stores[0]).named("a0") == (BKR + "a",)

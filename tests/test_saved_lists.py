@@ -215,3 +215,46 @@ def test_nearby_distance_is_close_to_great_circle(a, b):
     km = float(rows[0][1].split("^^")[0])
     true = haversine_km(*a, *b)
     assert abs(km - true) <= 0.001 * true + 0.05, (km, true)
+
+
+def test_normalise_gives_back_every_other_term_exactly(tmp_path):
+    query = load_one(tmp_path, HEAD + "#+ list: ?xs\n" + PREFIX
+                     + f"SELECT ?s ?o {GOOD_LIST} WHERE {{ ?s bk:p ?x OPTIONAL {{ ?s bk:o ?o }} }}"
+                       " GROUP BY ?s ?o ORDER BY ?s\n")
+    bk = "https://w3id.org/bukamal-kg/ontology#"
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    terms = [
+        pyoxigraph.NamedNode("https://example.org/é?q=1#f"),
+        pyoxigraph.BlankNode("b10"),
+        pyoxigraph.Literal('tab\there\nnew line "quoted" back\\slash \x01 \u2028 𝄞'),
+        pyoxigraph.Literal("hi", language="en-GB"),
+        pyoxigraph.Literal("مرحبا", language="ar", direction=pyoxigraph.BaseDirection.RTL),
+        pyoxigraph.Literal(" 7 ", datatype=pyoxigraph.NamedNode(xsd + "integer")),
+        pyoxigraph.Literal(""),
+        pyoxigraph.Literal("a|b"),
+        pyoxigraph.Triple(pyoxigraph.NamedNode("http://x/s"), pyoxigraph.NamedNode("http://x/p"),
+                          pyoxigraph.Literal("o\t")),
+        None,
+    ]
+    store = pyoxigraph.Store()
+    for i, term in enumerate(terms):
+        s = pyoxigraph.NamedNode(f"http://x/{i:02d}")
+        store.add(pyoxigraph.Quad(s, pyoxigraph.NamedNode(bk + "p"), pyoxigraph.Literal("c|a")))
+        store.add(pyoxigraph.Quad(s, pyoxigraph.NamedNode(bk + "p"), pyoxigraph.Literal("c")))
+        if term is not None:
+            store.add(pyoxigraph.Quad(s, pyoxigraph.NamedNode(bk + "o"), term))
+    rows = [(row["s"], row["o"], row["xs"]) for row in run(query, {}, store)]
+    assert rows == [(pyoxigraph.NamedNode(f"http://x/{i:02d}"), term, pyoxigraph.Literal("a|c"))
+                    for i, term in enumerate(terms)]
+
+
+def test_normalise_keeps_rows_whose_only_cell_becomes_unbound(tmp_path):
+    query = load_one(tmp_path, HEAD + "#+ list: ?xs\n" + PREFIX
+                     + f"SELECT {GOOD_LIST} WHERE {{ ?s bk:p ?x }} GROUP BY ?s ORDER BY ?s\n")
+    store = pyoxigraph.Store()
+    p = pyoxigraph.NamedNode("https://w3id.org/bukamal-kg/ontology#p")
+    for name, value in (("1", "b|a"), ("2", "|"), ("3", "")):
+        store.add(pyoxigraph.Quad(pyoxigraph.NamedNode(f"http://x/{name}"), p, pyoxigraph.Literal(value)))
+    result = run(query, {}, store)
+    assert [v.value for v in result.variables] == ["xs"]
+    assert [row["xs"] for row in result] == [pyoxigraph.Literal("a|b"), None, None]
