@@ -1,6 +1,7 @@
 """Endpoint throughput and latency under bounded concurrent load on 127.0.0.1: ``bukamal serve``
-(guards, worker processes and hard timeouts on) against ``oxigraph serve-read-only`` on a copy of the
-same store generation, for a point lookup and a medium join.
+(guards, worker processes and hard timeouts on; two front processes, as Oxigraph's server uses every
+core) against ``oxigraph serve-read-only`` on a copy of the same store generation, for a point lookup
+and a medium join.
 
 The load generator is a small asyncio HTTP/1.1 client (keep-alive, one connection per client) in its
 own process: ``clients`` connections each send ``requests`` GETs one after the other (a client stops
@@ -168,10 +169,12 @@ def _wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError("the server did not answer within a minute")
 
 
-def start_bukamal(store_dir: str, workers: int, max_queue: int) -> tuple[subprocess.Popen, int]:
+def start_bukamal(store_dir: str, workers: int, max_queue: int,
+                  fronts: int = 1) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     proc = subprocess.Popen([str(BIN / "bukamal"), "serve", "--store", store_dir, "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", str(workers), "--max-queue", str(max_queue)],
+                             "--port", str(port), "--workers", str(workers), "--max-queue", str(max_queue),
+                             "--fronts", str(fronts)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     _wait_ready(port, proc)
     return proc, port
@@ -203,14 +206,15 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def measure(store_dir: str, runs: int, clients: int = 32, requests: int = 100, workers: int = 2,
-            max_queue: int = 64) -> dict:
+            max_queue: int = 64, fronts: int = 2) -> dict:
     qs = queries(store_dir)
     out: dict = {"clients": clients, "requests_per_client": requests, "queries": qs,
-                 "bukamal_options": f"--workers {workers} --max-queue {max_queue} (timeout 30 s, guards on)",
+                 "bukamal_options": f"--fronts {fronts} --workers {workers} --max-queue {max_queue}"
+                                   " (timeout 30 s, guards on)",
                  "results": {}}
     for server in ("bukamal", "oxigraph"):
         if server == "bukamal":
-            proc, port = start_bukamal(store_dir, workers, max_queue)
+            proc, port = start_bukamal(store_dir, workers, max_queue, fronts)
             copy = None
         else:
             proc, port, copy = start_oxigraph(store_dir)

@@ -27,7 +27,7 @@ from .registry import expand_pname
 LABEL_PREDICATES = (PREFIXES["rdfs"] + "label", PREFIXES["skos"] + "altLabel")
 KEEP = 4
 _LABELS_Q = "SELECT ?s ?p ?label WHERE { ?s ?p ?label VALUES ?p { <%s> <%s> } }" % LABEL_PREDICATES
-_INSTANCES_Q = "SELECT DISTINCT ?s WHERE { ?s a/<%ssubClassOf>* ?c }" % PREFIXES["rdfs"]
+_INSTANCES_Q = "SELECT DISTINCT ?s ?c WHERE { ?s a/<%ssubClassOf>* ?c }" % PREFIXES["rdfs"]
 
 
 def _select(store, text: str, substitutions=None):

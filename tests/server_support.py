@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from loader.server.run import base_url, bind, make_server
+from loader.server.run import base_url, bind, make_server, run_server
 from loader.server.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data" / "server"
@@ -62,7 +62,7 @@ class LiveServer:
         self.thread = threading.Thread(target=self._run, daemon=True, name="uvicorn-test")
 
     def _run(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.sock]))
+        run_server(self.server, self.sock)
 
     @property
     def app(self):

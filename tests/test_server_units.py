@@ -7,6 +7,9 @@ import asyncio
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from loader.errors import UsageError
 from loader.server.guards import check_sparql
@@ -227,3 +230,32 @@ def test_the_app_runs_in_process(tmp_path):
                 assert r.text == "part,actor\r\nhttps://w3id.org/bukamal-kg/id/quds-force,https://w3id.org/bukamal-kg/id/irgc\r\n"
 
     asyncio.run(main())
+
+
+# the server's faster equivalents of library functions: the same results on any text
+_TRICKY = ["<", ">", '"', "'", "#", "\n", "\\", "{", "}", "(", ")", "[", "]", " ", "a", ":", "/", "SERVICE",
+           "?x", '"""', "'''", "<urn:a>", "<a b>", "<urn:x#y>", "'it''s'", "\u00e9"]
+
+
+@settings_(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_TRICKY), max_size=16).map("".join))
+def test_the_guards_blank_and_count_as_the_library_does(text):
+    from loader import sparqltext
+    from loader.server import guards
+
+    assert guards.blanked(text) == sparqltext.blank(text)
+    assert guards.nesting_depth(guards.blanked(text)) == sparqltext.nesting_depth(sparqltext.blank(text))
+
+
+_ESCAPES = [b"%", b"%4", b"%41", b"%e9", b"%C3%A9", b"%zz", b"%5C", b"%5c%78%34%31", b"%%", b"%0", b"%\n", b"\\",
+            b"\\x41", b"\\n", b"\\N{DASH}", b"a", b"+", b"\xff", b"\xc3\xa9", b"'"]
+
+
+@settings_(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_ESCAPES), max_size=12).map(b"".join))
+def test_percent_decoding_is_unquote_to_bytes(data):
+    from urllib.parse import unquote_to_bytes
+
+    from loader.server.protocol import percent_decode
+
+    assert percent_decode(data) == unquote_to_bytes(data)

@@ -23,10 +23,17 @@ from .remote import remote_options
               help="Query worker processes.")
 @click.option("--max-queue", type=click.IntRange(0), default=16, show_default=True,
               help="Requests that may wait for a worker; beyond that 503 with Retry-After.")
+@click.option("--fronts", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Front processes sharing the port, each with its own --workers (read-only servers:"
+                   " more than one uses more cores for HTTP and cheap queries).")
 @click.option("--max-body-bytes", type=click.IntRange(1), default=1 << 20, show_default=True,
               help="Largest request body (413 beyond).")
 @click.option("--max-depth", type=click.IntRange(1), default=128, show_default=True,
               help="Deepest nesting of ( { [ in a query (400 beyond).")
+@click.option("--inline-max-matches", type=click.IntRange(0), default=1000, show_default=True,
+              help="A query of the cheap shape (one triple pattern with a constant subject, see the README)"
+                   " is answered by the server process itself if its range holds at most this many"
+                   " quads (0: every query goes to a worker).")
 @click.option("--worker-memory-mb", type=click.IntRange(0), default=4096, show_default=True,
               help="Address-space limit of each worker process (0: none); a query past it gets 500.")
 @click.option("--allow-update", is_flag=True,
@@ -41,8 +48,9 @@ from .remote import remote_options
 @click.option("--log-level", type=click.Choice(["warning", "info", "debug"]), default="warning",
               show_default=True)
 @remote_options
-def serve(store_dir, host, port, timeout_s, workers, max_queue, max_body_bytes, max_depth,
-          worker_memory_mb, allow_update, token_file, cors, queries_dir, log_level, remote=None):
+def serve(store_dir, host, port, timeout_s, workers, max_queue, fronts, max_body_bytes, max_depth,
+          inline_max_matches, worker_memory_mb, allow_update, token_file, cors, queries_dir, log_level,
+          remote=None):
     """Serve the SPARQL endpoint (/sparql), saved queries (/queries) and the query page (/).
 
     Read-only unless --allow-update. The server follows store/CURRENT: a new `bukamal build` is
@@ -60,9 +68,10 @@ def serve(store_dir, host, port, timeout_s, workers, max_queue, max_body_bytes, 
 
     token = read_token(token_file) if (allow_update or token_file) else None
     settings = Settings(store_dir=Path(store_dir) if store_dir else config.default_store_dir(),
-                        timeout_s=timeout_s, workers=workers, max_queue=max_queue,
+                        timeout_s=timeout_s, workers=workers, max_queue=max_queue, fronts=fronts,
                         max_body_bytes=max_body_bytes, max_depth=max_depth,
-                        worker_memory_mb=worker_memory_mb, allow_update=allow_update,
+                        inline_max_matches=inline_max_matches, worker_memory_mb=worker_memory_mb,
+                        allow_update=allow_update,
                         update_token=token if allow_update else None, cors_origins=tuple(cors),
                         queries_dir=queries_dir, remote=remote)
     run(settings, host, port, log_level=log_level, announce=click.echo)

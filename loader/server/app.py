@@ -27,11 +27,12 @@ from starlette.routing import Route
 from ..errors import BukamalError
 from . import endpoint, gsp, openapi, saved, web
 from .httperrors import HttpError, error_response
-from .middleware import HeadersMiddleware
+from .middleware import DirectRoutes, HeadersMiddleware
 from .settings import Settings
 from .workers import WorkerPool
 
 log = logging.getLogger("bukamal.server")
+QUERY_ROUTES = {"/sparql": endpoint.sparql, "/query": endpoint.query_only}
 
 
 def _load_registry(settings: Settings):
@@ -69,7 +70,8 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette):
         pool = WorkerPool(settings.store_dir, size=settings.workers, max_queue=settings.max_queue,
                           max_bytes=settings.max_result_bytes, stack_mb=settings.worker_stack_mb,
-                          memory_mb=settings.worker_memory_mb, remote=settings.remote_for_workers())
+                          memory_mb=settings.worker_memory_mb, remote=settings.remote_for_workers(),
+                          inline=settings.inline_max_matches > 0)
         app.state.pool = pool
         app.state.write_lock = asyncio.Lock()
         app.state.registry = _load_registry(settings)
@@ -94,8 +96,7 @@ def create_app(settings: Settings) -> Starlette:
         return error_response(HttpError(500, "internal_error", "the server failed on this request"))
 
     routes = [
-        Route("/sparql", endpoint.sparql, methods=endpoint.SPARQL_METHODS),
-        Route("/query", endpoint.query_only, methods=endpoint.SPARQL_METHODS),
+        *(Route(path, func, methods=endpoint.SPARQL_METHODS) for path, func in QUERY_ROUTES.items()),
         Route("/update", endpoint.update_only, methods=endpoint.UPDATE_METHODS),
         Route("/store", gsp.graph_store, methods=gsp.METHODS),
         Route("/queries", saved.list_queries, methods=["GET"]),
@@ -107,5 +108,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error, Exception: internal_error})
     app.state.settings = settings
-    app.add_middleware(HeadersMiddleware, cors_origins=settings.cors_origins)
+    app.add_middleware(DirectRoutes, routes=QUERY_ROUTES, methods=endpoint.SPARQL_METHODS,
+                       shortcut=endpoint.cheap_get)
+    app.add_middleware(HeadersMiddleware, cors_origins=settings.cors_origins)   # outermost of the two
     return app

@@ -7,6 +7,8 @@ Ties go to the earlier offer, so the first offer is the default (also when there
 
 from __future__ import annotations
 
+import functools
+
 # media type -> format name understood by the executor (pyoxigraph format attribute names)
 RESULTS: dict[str, str] = {
     "application/sparql-results+json": "JSON",
@@ -88,8 +90,22 @@ def _quality(offer: str, ranges: list[tuple[str, str, float]]) -> float:
     return best_q
 
 
+CACHED_ACCEPT = 256         # Accept headers up to this length have their choice remembered
+
+
 def negotiate(accept: str | None, offers: tuple[str, ...] | list[str]) -> str | None:
     """The offer to send, or None when none is acceptable (-> 406)."""
+    if accept is not None and len(accept) <= CACHED_ACCEPT:
+        return _negotiate_cached(accept, tuple(offers))
+    return _negotiate(accept, offers)
+
+
+@functools.lru_cache(maxsize=256)
+def _negotiate_cached(accept: str, offers: tuple[str, ...]) -> str | None:
+    return _negotiate(accept, offers)
+
+
+def _negotiate(accept: str | None, offers: tuple[str, ...] | list[str]) -> str | None:
     if accept is None or not accept.strip():
         return offers[0]
     ranges = parse_accept(accept)

@@ -49,10 +49,23 @@ def parse_pairs(raw: bytes, what: str) -> list[tuple[str, str]]:
         if not item:
             continue
         key, _, value = item.partition(b"=")
-        key_text = decode_utf8(unquote_to_bytes(key.replace(b"+", b" ")), what)
-        value_text = decode_utf8(unquote_to_bytes(value.replace(b"+", b" ")), what)
+        key_text = decode_utf8(percent_decode(key.replace(b"+", b" ")), what)
+        value_text = decode_utf8(percent_decode(value.replace(b"+", b" ")), what)
         pairs.append((key_text, value_text))
     return pairs
+
+
+def percent_decode(data: bytes) -> bytes:
+    """``urllib.parse.unquote_to_bytes(data)``, in C for the usual case: every ``%XX`` becomes the
+    escape ``\\xXX`` (backslashes doubled first, so no other escape can appear) and the
+    ``unicode_escape`` codec decodes them; a ``%`` not followed by two hex digits (kept as it is by
+    ``unquote_to_bytes``) makes the codec fail, and then ``unquote_to_bytes`` decodes the text."""
+    if b"%" not in data:
+        return data
+    try:
+        return data.replace(b"\\", b"\\\\").replace(b"%", b"\\x").decode("unicode_escape").encode("latin-1")
+    except UnicodeDecodeError:
+        return unquote_to_bytes(data)
 
 
 def values(pairs: list[tuple[str, str]], name: str) -> list[str]:

@@ -1,4 +1,8 @@
-"""Run the server with uvicorn on a socket bound here (so the real port is known, even for port 0)."""
+"""Run the server with uvicorn on a socket bound here (so the real port is known, even for port 0).
+
+The event loop is uvloop and the HTTP/1.1 parser httptools (both C): the Python front process handles
+every request, so its per-request cost bounds the endpoint's throughput.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,22 @@ import socket
 import threading
 
 import uvicorn
+import uvloop
 
-from ..errors import UsageError
+from ..errors import BukamalError, UsageError
+from .connection import HttpProtocol
 from .settings import Settings
 
 
 def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket. It is made with ``IPPROTO_TCP`` (not protocol 0) so that the event loop
+    recognises the connections it accepts as TCP and turns Nagle's algorithm off on them (and the
+    listener has ``TCP_NODELAY`` itself, which Linux passes on): an answer written in two parts would
+    otherwise wait for the client's delayed ACK, about 40 ms."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(128)
     sock.setblocking(False)
@@ -34,8 +45,21 @@ def make_server(settings: Settings, *, log_level: str = "warning") -> uvicorn.Se
     from .app import create_app
 
     config = uvicorn.Config(create_app(settings), log_level=log_level, access_log=log_level == "info",
-                            lifespan="on", timeout_graceful_shutdown=5, server_header=False)
+                            lifespan="on", timeout_graceful_shutdown=5, server_header=False,
+                            loop="uvloop", http=HttpProtocol, ws="none")
     return uvicorn.Server(config)
+
+
+def run_server(server: uvicorn.Server, sock: socket.socket, before=None) -> None:
+    """Serve on ``sock`` until the server exits, on a uvloop event loop; ``before()`` runs on the
+    loop first."""
+
+    async def main() -> None:
+        if before is not None:
+            before()
+        await server.serve(sockets=[sock])
+
+    uvloop.run(main())
 
 
 def install_sighup(server_app) -> None:
@@ -67,12 +91,20 @@ def serve(settings: Settings, host: str, port: int, *, log_level: str = "warning
         sock = bind(host, port)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    server = make_server(settings, log_level=log_level)
     url = base_url(sock)
-    announce(f"bukamal: serving the query page at {url}/ (SPARQL endpoint {url}/sparql)")
 
-    async def main() -> None:
-        install_sighup(server.config.app)
-        await server.serve(sockets=[sock])
+    def front() -> None:
+        server = make_server(settings, log_level=log_level)
+        run_server(server, sock, before=lambda: install_sighup(server.config.app))
 
-    asyncio.run(main())
+    if settings.fronts == 1:
+        announce(f"bukamal: serving the query page at {url}/ (SPARQL endpoint {url}/sparql)")
+        front()
+        return
+    from . import app  # noqa: F401  (imported before forking: the fronts share its pages)
+    from .fronts import supervise
+
+    announce(f"bukamal: serving the query page at {url}/ (SPARQL endpoint {url}/sparql;"
+             f" {settings.fronts} front processes)")
+    if supervise(settings.fronts, front, sock) != 0:
+        raise BukamalError("a front process stopped as soon as it started (see the messages above)")

@@ -71,6 +71,11 @@ async def run_job(request: Request, job: dict, *, extra_headers: dict | None = N
         header, payload = await pool.run(job, request.state.deadline, disconnected)
     finally:
         disconnected.cancel()
+    return reply_response(header, payload, extra_headers)
+
+
+def reply_response(header: dict, payload: bytes, extra_headers: dict | None = None) -> Response:
+    """The HTTP answer for a job's reply (a worker's, or one computed in this process)."""
     headers = dict(header.get("headers") or {})
     headers.update(extra_headers or {})
     headers.setdefault("Vary", "Accept")

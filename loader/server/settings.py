@@ -24,6 +24,9 @@ class Settings:
     max_result_bytes: int = 64 << 20
     worker_stack_mb: int = 256
     worker_memory_mb: int = 4096             # address-space limit of each worker (0: none)
+    fronts: int = 1                          # front processes on the listening socket (run.serve)
+    inline_max_matches: int = 1000           # cheap queries over at most this many quads run in the
+                                             # server process (loader.server.cheap); 0: never
     allow_update: bool = False
     update_token: str | None = None
     cors_origins: tuple[str, ...] = ()
@@ -42,6 +45,11 @@ class Settings:
             raise UsageError(f"the update token must be at least {MIN_TOKEN_LENGTH} characters long")
         if self.timeout_s <= 0 or self.workers < 1 or self.max_body_bytes < 1 or self.max_depth < 1:
             raise UsageError("timeout, workers, body limit and depth limit must be positive")
+        if self.inline_max_matches < 0 or self.fronts < 1:
+            raise UsageError("the inline match limit cannot be negative, and there is at least one front")
+        if self.fronts > 1 and self.allow_update:
+            raise UsageError("--allow-update needs a single front process (--fronts 1): a write must be"
+                             " visible to the next query, whichever front answers it")
         for origin in self.cors_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):
                 raise UsageError(f"--cors takes an origin like https://example.org, not {origin!r}")

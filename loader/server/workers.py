@@ -2,12 +2,15 @@
 
 * ``size`` worker processes (:mod:`loader.server.worker_main`), each with the current store
   generation open read-only. A job goes to an idle worker, or waits in a queue of at most
-  ``max_queue`` requests (beyond that: ``503`` with ``Retry-After``).
+  ``max_queue`` requests (beyond that: ``503`` with ``Retry-After``). A worker that comes back gets
+  the next waiting job written to it at once, before the answer it brought is sent on, so that it
+  never waits for the server process to get round to it.
 * The deadline covers the wait in the queue and the run. At the deadline, or when the client goes
   away, the worker is killed (SIGKILL: pyoxigraph has no cancellation, and a thread cannot be stopped)
   and a fresh one is started in the background. Nothing keeps running for a request nobody waits for.
 * A worker that dies by itself (an engine crash) gives ``500`` and is replaced.
-* Reload: when ``store/CURRENT`` names a new generation, a full set of workers is started on it;
+* Reload: when ``store/CURRENT`` names a new generation, a full set of workers is started on it
+  (and, with ``inline``, the server's own read-only view of it is opened: :mod:`loader.server.local`);
   only when all of them have opened it does the pool switch. New jobs then go to the new workers;
   jobs already running finish on the old generation, whose workers are retired as they come back.
 """
@@ -24,8 +27,11 @@ from pathlib import Path
 from ..errors import StoreError
 from ..store import current_path
 from . import wire
+from .cheap import Pattern
+from .executor import Reply
 from .guards import ClientDisconnected
 from .httperrors import HttpError
+from .local import LocalStore
 
 log = logging.getLogger("bukamal.server")
 SPAWN_TIMEOUT_S = 30.0
@@ -55,9 +61,13 @@ class Worker:
     def pid(self) -> int:
         return self.proc.pid
 
-    async def call(self, job: dict) -> tuple[dict, bytes]:
+    def send(self, job: dict) -> None:
+        """Write ``job`` to the worker (the pipe's transport buffers what does not fit at once)."""
+        self.proc.stdin.write(wire.encode(job))
+
+    async def receive(self) -> tuple[dict, bytes]:
+        """The reply to the job sent; :class:`WorkerCrashed` if the worker died instead."""
         try:
-            self.proc.stdin.write(wire.encode(job))
             await self.proc.stdin.drain()
             return await wire.read_async(self.proc.stdout)
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -117,7 +127,7 @@ async def spawn(generation: Path, max_bytes: int, stack_mb: int, memory_mb: int 
 class WorkerPool:
     def __init__(self, store_dir: Path, *, size: int = 2, max_queue: int = 16,
                  max_bytes: int = 64 << 20, stack_mb: int = 256, memory_mb: int = 0,
-                 remote=None) -> None:
+                 remote=None, inline: bool = False) -> None:
         self.store_dir = Path(store_dir)
         self.size = max(1, size)
         self.max_queue = max(0, max_queue)
@@ -125,11 +135,14 @@ class WorkerPool:
         self.stack_mb = stack_mb
         self.memory_mb = memory_mb
         self.remote = remote                # a RemoteConfig: workers query that service instead
+        self.inline = inline and remote is None   # open a LocalStore on each generation too
         self.generation: Path | None = None
+        self.local: LocalStore | None = None
+        self.local_answers = 0              # queries answered by run_local (see stats())
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
         self._starting = 0
-        self._waiters: deque[asyncio.Future] = deque()
+        self._waiters: deque[tuple[asyncio.Future, dict]] = deque()    # (gets the worker, its job)
         self._reload_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._store_error = "no store has been built yet: run `bukamal build` first"
@@ -144,11 +157,11 @@ class WorkerPool:
     async def close(self) -> None:
         self._closed = True
         while self._waiters:
-            fut = self._waiters.popleft()
+            fut, _ = self._waiters.popleft()
             if not fut.done():
                 fut.set_exception(StoreError("the server is shutting down"))
         workers = self._idle + list(self._busy)
-        self._idle, self._busy = [], set()
+        self._idle, self._busy, self.local = [], set(), None
         for w in workers:
             w.kill()
         for task in list(self._tasks):
@@ -160,7 +173,9 @@ class WorkerPool:
         return {"generation": current.name if current else None, "size": self.size,
                 "idle": len(self._idle), "busy": len(self._busy), "starting": self._starting,
                 "waiting": len(self._waiters),
-                "pids": sorted(w.pid for w in self._idle + list(self._busy))}
+                "pids": sorted(w.pid for w in self._idle + list(self._busy)),
+                "local": self.local.generation.name if self.local is not None else None,
+                "local_answers": self.local_answers}
 
     def generations_in_use(self) -> set[str]:
         """Names of the generations some worker (idle, busy) still has open."""
@@ -191,7 +206,7 @@ class WorkerPool:
             if path == self.generation or self._closed:
                 return False
             try:
-                fresh = await self._spawn_many(path, self.size)
+                fresh, local = await self._open_generation(path)
             except StoreError as exc:
                 log.warning("store generation %s cannot be served: %s", path.name, exc.message)
                 self._failed = (path, loop.time())
@@ -200,13 +215,26 @@ class WorkerPool:
                 return False
             self._failed = None
             old_idle, self._idle = self._idle, []
-            self.generation = path
+            self.generation, self.local = path, local
             for w in fresh:
                 self._give(w)
             for w in old_idle:
                 self._background(w.close())
             log.info("serving store generation %s", path.name)
             return True
+
+    async def _open_generation(self, path: Path) -> tuple[list[Worker], LocalStore | None]:
+        """A full set of workers on ``path`` and, with ``inline``, the local view of it; all or nothing."""
+        if not self.inline:
+            return await self._spawn_many(path, self.size), None
+        workers, local = await asyncio.gather(self._spawn_many(path, self.size), LocalStore.open(path),
+                                              return_exceptions=True)
+        if isinstance(workers, BaseException) or isinstance(local, BaseException):
+            if isinstance(workers, list):
+                for w in workers:
+                    await w.close()
+            raise workers if isinstance(workers, BaseException) else local
+        return workers, local
 
     async def _spawn_many(self, path: Path, n: int) -> list[Worker]:
         results = await asyncio.gather(
@@ -247,11 +275,13 @@ class WorkerPool:
     # ---- handing out workers ---------------------------------------------------------------------
 
     def _give(self, worker: Worker) -> None:
-        """An idle worker of the current generation: to the first live waiter, else to the idle list."""
+        """An idle worker of the current generation: to the first live waiter (its job is sent to the
+        worker now), else to the idle list."""
         while self._waiters:
-            fut = self._waiters.popleft()
+            fut, job = self._waiters.popleft()
             if not fut.done():
                 self._busy.add(worker)
+                worker.send(job)
                 fut.set_result(worker)
                 return
         self._idle.append(worker)
@@ -273,16 +303,15 @@ class WorkerPool:
         self.replenish()
 
     def _abandon(self, fut: asyncio.Future) -> None:
-        try:
-            self._waiters.remove(fut)
-        except ValueError:
-            pass
+        """A waiter gives up; if a worker was handed to it meanwhile, that worker is running its job."""
+        self._waiters = deque(w for w in self._waiters if w[0] is not fut)
         if fut.done() and not fut.cancelled() and fut.exception() is None:
-            self._release(fut.result())
+            self._discard(fut.result())
         else:
             fut.cancel()
 
-    async def _acquire(self, deadline: float, disconnected: asyncio.Future | None) -> Worker:
+    async def _acquire(self, job: dict, deadline: float, disconnected: asyncio.Future | None) -> Worker:
+        """A worker running ``job`` (sent to it as it is handed over)."""
         if self._closed:
             raise StoreError("the server is shutting down")
         if self.generation is None:
@@ -292,61 +321,97 @@ class WorkerPool:
         if self._idle:
             worker = self._idle.pop()
             self._busy.add(worker)
+            worker.send(job)
             return worker
         if len(self._waiters) >= self.max_queue:
             raise HttpError(503, "busy", f"all {self.size} query workers are busy and {len(self._waiters)}"
                             " requests are waiting; try again shortly", headers={"Retry-After": "1"})
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._waiters.append(fut)
-        waits = {fut} | ({disconnected} if disconnected is not None else set())
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append((fut, job))
         try:
-            await asyncio.wait(waits, timeout=max(0.0, deadline - loop.time()),
-                               return_when=asyncio.FIRST_COMPLETED)
+            return await _within(fut, deadline, disconnected)
+        except _Stopped as stopped:
+            self._abandon(fut)
+            raise ClientDisconnected() if stopped.client_left else _timeout() from None
         except asyncio.CancelledError:
             self._abandon(fut)
             raise
-        if fut.done() and not fut.cancelled():
-            if disconnected is not None and disconnected.done():
-                self._abandon(fut)
-                raise ClientDisconnected()
-            return fut.result()
-        self._abandon(fut)
-        if disconnected is not None and disconnected.done():
-            raise ClientDisconnected()
-        raise _timeout()
 
     # ---- running a job ---------------------------------------------------------------------------
+
+    def run_local(self, job: dict, pattern: Pattern, max_matches: int) -> Reply | None:
+        """The answer to a cheap query (:mod:`loader.server.cheap`) from the server's own view of the
+        current generation, at once; None when there is no such view (no store yet, a remote, inline
+        off) or the pattern's range holds more than ``max_matches`` quads: then it goes to a worker."""
+        if self.local is None or self._closed:
+            return None
+        reply = self.local.run(job, pattern, max_matches, self.max_bytes)
+        if reply is not None:
+            self.local_answers += 1
+        return reply
 
     async def run(self, job: dict, deadline: float,
                   disconnected: asyncio.Future | None = None) -> tuple[dict, bytes]:
         """The worker's reply to ``job``; :class:`HttpError` 503 past ``deadline`` (loop time)."""
-        worker = await self._acquire(deadline, disconnected)
-        loop = asyncio.get_running_loop()
-        call = asyncio.ensure_future(worker.call(job))
-        waits = {call} | ({disconnected} if disconnected is not None else set())
+        worker = await self._acquire(job, deadline, disconnected)
         try:
-            await asyncio.wait(waits, timeout=max(0.0, deadline - loop.time()),
-                               return_when=asyncio.FIRST_COMPLETED)
+            result = await _within(worker.receive(), deadline, disconnected)
+        except _Stopped as stopped:
+            self._discard(worker)
+            raise ClientDisconnected() if stopped.client_left else _timeout() from None
+        except WorkerCrashed:
+            self._discard(worker)
+            raise HttpError(500, "engine_crashed",
+                            "the query engine stopped on this request (it crashed or ran out of its"
+                            " memory limit); the server has replaced it") from None
         except asyncio.CancelledError:
-            call.cancel()
             self._discard(worker)
             raise
-        if call.done():
-            try:
-                result = call.result()
-            except WorkerCrashed:
-                self._discard(worker)
-                raise HttpError(500, "engine_crashed",
-                                "the query engine stopped on this request (it crashed or ran out of its"
-                                " memory limit); the server has replaced it")
-            self._release(worker)
-            return result
-        call.cancel()
-        self._discard(worker)
-        if disconnected is not None and disconnected.done():
-            raise ClientDisconnected()
-        raise _timeout()
+        self._release(worker)
+        return result
+
+
+class _Stopped(Exception):
+    """:func:`_within` stopped the wait: the client left, or (``client_left`` false) the deadline."""
+
+    def __init__(self, client_left: bool) -> None:
+        super().__init__()
+        self.client_left = client_left
+
+
+async def _within(awaitable, deadline: float, disconnected: asyncio.Future | None):
+    """``await awaitable`` in the current task, stopped (:class:`_Stopped`) at ``deadline`` (loop
+    time) or as soon as ``disconnected`` completes. Unlike ``asyncio.wait`` it needs no task of its
+    own (every request waits this way): a timer and a callback cancel this task, and the cancellation
+    is turned into :class:`_Stopped`; a cancellation from elsewhere still propagates."""
+    task = asyncio.current_task()
+    why: list[bool] = []
+
+    def stop(client_left: bool) -> None:
+        if not why:
+            why.append(client_left)
+            task.cancel()
+
+    def on_disconnect(_fut) -> None:
+        stop(True)
+
+    if disconnected is not None and disconnected.done():
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()
+        raise _Stopped(True)
+    timer = asyncio.get_running_loop().call_at(deadline, stop, False)
+    if disconnected is not None:
+        disconnected.add_done_callback(on_disconnect)
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        if not why or task.uncancel() > 0:
+            raise
+        raise _Stopped(why[0]) from None
+    finally:
+        timer.cancel()
+        if disconnected is not None:
+            disconnected.remove_done_callback(on_disconnect)
 
 
 def _timeout() -> HttpError:

@@ -1,0 +1,176 @@
+"""``serve --fronts N``: N front processes on one port, each with its own workers; deadlines and worker
+kills as with one front; SIGHUP reaches every front; a front that dies is replaced; SIGTERM stops
+everything; writes need a single front."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from server_support import DATA, TOKEN, chain, wait_until, write_generation
+
+SERVE = """
+import sys
+from pathlib import Path
+from loader.server import fronts
+from loader.server.run import serve
+from loader.server.settings import Settings
+fronts.MIN_LIFETIME_S = float(sys.argv[3])
+if sys.argv[4] == "broken":
+    import loader.server.app
+    def broken(settings):
+        raise RuntimeError("this application cannot start")
+    loader.server.app.create_app = broken
+serve(Settings(store_dir=Path(sys.argv[1]), workers=1, fronts=int(sys.argv[2]), timeout_s=1.0,
+               reload_interval_s=3600), "127.0.0.1", 0, announce=lambda line: print(line, flush=True))
+"""
+CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
+MARKER = "SELECT ?v WHERE { <urn:m> <urn:v> ?v }"
+
+
+def publish(store: Path, number: int) -> None:
+    marker = ox.Quad(ox.NamedNode("urn:m"), ox.NamedNode("urn:v"), ox.Literal(str(number)), ox.NamedNode("urn:marker"))
+    write_generation(store, f"gen-{number:06d}", quads=[marker] + chain(1000))
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+def marker(url: str) -> str:
+    """The marker, on a new connection each time (each may go to another front)."""
+    r = httpx.get(url + "/sparql", params={"query": MARKER}, headers={"accept": "text/csv"}, timeout=10)
+    return r.text if r.status_code == 200 else str(r.status_code)
+
+
+class Served:
+    def __init__(self, store: Path, fronts: int = 2, min_lifetime_s: float = 1.0, mode: str = "ok") -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVE, str(store), str(fronts), str(min_lifetime_s), mode],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.line = self.proc.stdout.readline()
+        self.url = self.line.split(" at ")[1].split("/ ")[0] if " at " in self.line else ""
+
+    def fronts(self) -> list[int]:
+        return children(self.proc.pid)
+
+    def workers(self) -> list[int]:
+        return sorted(w for f in self.fronts() for w in children(f))
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    path = tmp_path / "store"
+    publish(path, 1)
+    return path
+
+
+def test_fronts_share_the_port_and_stop_together(store):
+    srv = Served(store)
+    try:
+        assert srv.line == f"bukamal: serving the query page at {srv.url}/ (SPARQL endpoint {srv.url}/sparql;" \
+                           " 2 front processes)\n"
+        assert wait_until(lambda: len(srv.fronts()) == 2 and len(srv.workers()) == 2, timeout=20)
+        assert all(len(children(f)) == 1 for f in srv.fronts())        # each front has its own worker
+        assert [marker(srv.url) for _ in range(20)] == ["v\r\n1\r\n"] * 20
+        everything = srv.fronts() + srv.workers()
+    finally:
+        status = srv.stop()
+    assert status == 0
+    assert wait_until(lambda: not any(alive(p) for p in everything), timeout=10)
+
+
+def test_a_deadline_still_kills_the_worker(store):
+    srv = Served(store)
+    try:
+        assert wait_until(lambda: len(srv.workers()) == 2, timeout=20)
+        before = set(srv.workers())
+        started = time.monotonic()
+        r = httpx.post(srv.url + "/sparql", content=CROSS, headers={"content-type": "application/sparql-query"},
+                       timeout=30)
+        elapsed = time.monotonic() - started
+        assert (r.status_code, r.json()["error"]) == (503, "timeout")
+        assert 0.95 <= elapsed <= 2.0
+        assert wait_until(lambda: len(before - set(srv.workers())) == 1 and len(srv.workers()) == 2, timeout=10)
+        assert marker(srv.url) == "v\r\n1\r\n"
+    finally:
+        srv.stop()
+
+
+def test_sighup_reloads_every_front(store):
+    srv = Served(store)
+    try:
+        assert wait_until(lambda: marker(srv.url) == "v\r\n1\r\n", timeout=20)
+        publish(store, 2)
+        time.sleep(0.5)
+        assert {marker(srv.url) for _ in range(10)} == {"v\r\n1\r\n"}    # no watcher at this interval
+        srv.proc.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: {marker(srv.url) for _ in range(10)} == {"v\r\n2\r\n"}, timeout=10)
+    finally:
+        srv.stop()
+
+
+def test_a_front_that_dies_is_replaced(store):
+    srv = Served(store)
+    try:
+        assert wait_until(lambda: len(srv.fronts()) == 2 and len(srv.workers()) == 2, timeout=20)
+        time.sleep(1.0)                                           # past MIN_LIFETIME_S
+        victim = srv.fronts()[0]
+        its_worker = children(victim)
+        os.kill(victim, signal.SIGKILL)
+        assert wait_until(lambda: victim not in srv.fronts() and len(srv.fronts()) == 2, timeout=10)
+        assert wait_until(lambda: not any(alive(p) for p in its_worker), timeout=10)   # died with its front
+        assert wait_until(lambda: len(srv.workers()) == 2, timeout=20)
+        assert [marker(srv.url) for _ in range(10)] == ["v\r\n1\r\n"] * 10
+    finally:
+        srv.stop()
+
+
+def test_fronts_that_cannot_start_stop_the_server(store):
+    started = time.monotonic()
+    srv = Served(store, min_lifetime_s=30.0, mode="broken")
+    out, err = srv.proc.communicate(timeout=60)
+    assert srv.proc.returncode == 1
+    assert time.monotonic() - started < 10
+    assert "RuntimeError: this application cannot start" in err
+    assert "a front process stopped as soon as it started" in err
+
+
+def test_writes_need_a_single_front(store, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    proc = subprocess.run([sys.executable, "-c", "from loader.cli import main; main(prog_name='bukamal')", "serve",
+                           "--store", str(store), "--port", "0", "--fronts", "2", "--allow-update",
+                           "--token-file", str(token_file), "--queries-dir", str(DATA / "queries")],
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("error: --allow-update needs a single front process (--fronts 1): a write must be"
+                           " visible to the next query, whichever front answers it\n")
