@@ -229,7 +229,7 @@ class GenerationWriter:
             self._child = subprocess.Popen(
                 [sys.executable, "-m", "loader.bulkload", str(self.target)], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=dict(_child_env(), BUKAMAL_BUILD_PID=str(os.getpid())))
+                env=dict(child_env(), BUKAMAL_BUILD_PID=str(os.getpid())))
         except OSError as exc:
             self._fail(exc)
         if root is not None:
@@ -302,8 +302,9 @@ class GenerationWriter:
         raise StoreError(f"cannot write the new store: {exc}") from None
 
 
-def _child_env() -> dict[str, str]:
-    """The environment for a child process: this ``loader`` package first on its path."""
+def child_env() -> dict[str, str]:
+    """The environment for a child process (a build's loader, a server's workers): this ``loader``
+    package first on its path."""
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

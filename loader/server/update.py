@@ -36,7 +36,6 @@ from .guards import ClientDisconnected, check_sparql
 from .httperrors import HttpError
 from .protocol import UpdateOp
 from .updatetext import apply_using
-from .workers import worker_env
 
 CHALLENGE = 'Bearer realm="bukamal-kg"'
 
@@ -123,7 +122,7 @@ async def _run_writer(request: Request, source: Path, work: Path, job: dict,
     loop = asyncio.get_running_loop()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "loader.server.writer_main", str(source), str(work),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=worker_env(),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=store.child_env(),
         start_new_session=True)
     disconnected = asyncio.ensure_future(_wait_disconnect(request.receive))
     call = asyncio.ensure_future(_exchange(proc, job, payload))

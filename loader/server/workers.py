@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from collections import deque
 from pathlib import Path
 
 from ..errors import StoreError
-from ..store import current_path
+from ..store import child_env, current_path
 from . import wire
 from .cheap import Pattern
 from .executor import Reply
@@ -41,14 +40,6 @@ REMOTE = Path("remote")  # the "generation" of a pool on a remote SPARQL service
 
 class WorkerCrashed(Exception):
     pass
-
-
-def worker_env() -> dict[str, str]:
-    """The environment for a worker: the same ``loader`` package first on the path."""
-    env = dict(os.environ)
-    package_parent = str(Path(__file__).resolve().parent.parent.parent)
-    env["PYTHONPATH"] = package_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
 
 
 class Worker:
@@ -98,7 +89,7 @@ class Worker:
 
 async def spawn(generation: Path, max_bytes: int, stack_mb: int, memory_mb: int = 0, remote=None) -> Worker:
     """Start a worker on ``generation`` (or on the ``remote`` SPARQL service); wait until it has opened it."""
-    env = worker_env()
+    env = child_env()
     extra = []
     if remote is not None:           # the config (with its secrets) goes by the environment, not argv
         from ..remote import WORKER_ENV
