@@ -44,6 +44,16 @@ def fixture_store(tmp_path_factory, name: str) -> Path:
     return store
 
 
+def publish_marked(store_dir: Path, number: int, chain_length: int) -> str:
+    """Generation ``gen-NUMBER``: ``<urn:m> <urn:v> "NUMBER"`` in graph ``<urn:marker>`` (which generation
+    answers) and a chain of ``chain_length`` triples (work for slow queries). Returns its name."""
+    name = f"gen-{number:06d}"
+    marker = pyoxigraph.Quad(pyoxigraph.NamedNode("urn:m"), pyoxigraph.NamedNode("urn:v"),
+                             pyoxigraph.Literal(str(number)), pyoxigraph.NamedNode("urn:marker"))
+    write_generation(store_dir, name, quads=[marker] + chain(chain_length))
+    return name
+
+
 def chain(n: int) -> list[pyoxigraph.Quad]:
     """``<urn:n0> <urn:test:p> <urn:n1> ... <urn:n{n}>`` in the graph ``BIG``: food for slow queries."""
     g, p = pyoxigraph.NamedNode(BIG), pyoxigraph.NamedNode(P)

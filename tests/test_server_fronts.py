@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 
 import httpx
-import pyoxigraph as ox
 import pytest
 
-from server_support import DATA, TOKEN, chain, wait_until, write_generation
+from server_support import DATA, TOKEN, publish_marked, wait_until
 
 SERVE = """
 import sys
@@ -37,8 +36,7 @@ MARKER = "SELECT ?v WHERE { <urn:m> <urn:v> ?v }"
 
 
 def publish(store: Path, number: int) -> None:
-    marker = ox.Quad(ox.NamedNode("urn:m"), ox.NamedNode("urn:v"), ox.Literal(str(number)), ox.NamedNode("urn:marker"))
-    write_generation(store, f"gen-{number:06d}", quads=[marker] + chain(1000))
+    publish_marked(store, number, 1000)
 
 
 def children(pid: int) -> list[int]:

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import httpx
-import pyoxigraph as ox
 import pytest
 
-from server_support import LiveServer, chain, settings, wait_until, write_generation
+from server_support import LiveServer, publish_marked, settings, wait_until
 
 MARKER = "SELECT ?v WHERE { GRAPH <urn:marker> { <urn:m> <urn:v> ?v } }"
 SLOW_MARKER = ("SELECT ?v (COUNT(*) AS ?n) WHERE { GRAPH <urn:marker> { <urn:m> <urn:v> ?v } "
@@ -24,15 +23,8 @@ SLOW_MARKER = ("SELECT ?v (COUNT(*) AS ?n) WHERE { GRAPH <urn:marker> { <urn:m> 
 CHAIN = 600         # the slow query below then takes about 1.5 s
 
 
-def marker_quads(value: int):
-    return [ox.Quad(ox.NamedNode("urn:m"), ox.NamedNode("urn:v"), ox.Literal(str(value)),
-                    ox.NamedNode("urn:marker"))]
-
-
 def publish(store: Path, number: int) -> str:
-    name = f"gen-{number:06d}"
-    write_generation(store, name, quads=marker_quads(number) + chain(CHAIN))
-    return name
+    return publish_marked(store, number, CHAIN)
 
 
 def marker(url: str) -> tuple[int, list[str]]:
