@@ -311,13 +311,6 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def write_store(store_dir: Path, quads: Iterable[pyoxigraph.Quad]) -> Path:
-    """Bulk-load ``quads`` into a new hidden folder of ``store_dir``; returns it, closed and fsynced."""
-    writer = GenerationWriter(store_dir)
-    writer.start(quads)
-    return writer.finish()
-
-
 def publish(store_dir: Path, built: Path, manifest: dict) -> tuple[str, str | None]:
     """Make ``built`` the next generation and point ``CURRENT`` at it; returns (new, previous) names.
 
