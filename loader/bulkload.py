@@ -3,9 +3,9 @@
 ``python -m loader.bulkload TARGET`` opens (creates) an Oxigraph store at ``TARGET`` and reads jobs from
 its standard input, one JSON object per line:
 
-* ``{"op": "project", "root": R}``: parse the project's files as the build does (:mod:`loader.parse`:
-  same graphs, same blank node labels) and bulk-load every quad; the SHA-256 of each file's bytes is
-  reported at the end, so the build can check it parsed the same bytes;
+* ``{"op": "project", "root": R}``: load the project's files as the build parses them (:mod:`loader.parse`:
+  same graphs, same blank node labels), most of them in one N-Quads document (see :func:`_project`);
+  the SHA-256 of each file's bytes is reported at the end, so the build can check it parsed the same bytes;
 * ``{"op": "load", "path": P, "format": "nquads"}``: an N-Quads file, blank node ids kept (read as
   Python objects, then bulk-loaded);
 * ``{"op": "load", "path": P, "format": "ntriples" | "turtle", "graph": IRI}``: a file without blank
@@ -22,6 +22,7 @@ GenerationWriter` starts it). On Linux it also asks to be killed when the build 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
 import signal
@@ -57,11 +58,32 @@ def _load(store: pyoxigraph.Store, job: dict) -> None:
 
 
 def _project(store: pyoxigraph.Store, root: str) -> dict[str, str]:
-    from .parse import discover, parse_all
+    """Load the project's files; their SHA-256. A file without blank nodes goes through Oxigraph's own
+    N-Quads loader (parsed, written as N-Triples and tagged with its graph, all in one document: one
+    bulk load); a file with blank nodes is parsed as the build parses it (same labels) and its quads
+    follow. Parse errors stop the child (the build reports them from its own parse)."""
+    from .parse import blank_node_tags, discover, parse_file, read_source
 
-    parsed = parse_all(discover(Path(root)))
-    store.bulk_extend(parsed.quads())
-    return {f.source.rel: f.sha256 for f in parsed.files}
+    sources = discover(Path(root))
+    digests, texts, labelled = {}, [], []
+    for source, tag in zip(sources, blank_node_tags(sources)):
+        data = read_source(source)
+        digests[source.rel] = hashlib.sha256(data).hexdigest()
+        lines = pyoxigraph.serialize(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE,
+                                                      without_named_graphs=True),
+                                     format=pyoxigraph.RdfFormat.N_TRIPLES)
+        if b"_:" in lines:            # may hold a blank node (or just the text "_:"): relabel as the build does
+            labelled.append((source, tag))
+            continue
+        # every N-Triples line ends with " .\n" (a line break inside a literal is written \n)
+        texts.append(lines.replace(b" .\n", f" <{source.graph}> .\n".encode()))
+    store.bulk_load(b"".join(texts), format=pyoxigraph.RdfFormat.N_QUADS, lenient=True)
+    del texts
+    for source, tag in labelled:
+        parsed = parse_file(source, tag)
+        digests[source.rel] = parsed.sha256          # the bytes loaded (read again)
+        store.bulk_extend(parsed.quads)
+    return digests
 
 
 def main(argv: list[str]) -> int:

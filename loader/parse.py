@@ -140,41 +140,60 @@ def _bnode_tag(source: SourceFile) -> str:
 
 def parse_file(source: SourceFile, tag: str | None = None) -> ParsedFile:
     """Parse one Turtle file; :class:`ParseError` with file, line and column on the first error."""
-    try:
-        data = source.path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read the file: {exc.strerror}", file=source.rel) from None
+    data = read_source(source)
     graph = pyoxigraph.NamedNode(source.graph)
     tag = tag or _bnode_tag(source)
     labels: dict[str, pyoxigraph.BlankNode] = {}
 
     def relabel(term):
-        if isinstance(term, pyoxigraph.BlankNode):
-            if term.value not in labels:
-                labels[term.value] = pyoxigraph.BlankNode(f"{tag}_{len(labels) + 1}")
-            return labels[term.value]
-        return term
+        if term.value not in labels:
+            labels[term.value] = pyoxigraph.BlankNode(f"{tag}_{len(labels) + 1}")
+        return labels[term.value]
 
     parser = pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE, without_named_graphs=True)
     quads: list[pyoxigraph.Quad] = []
+    append, blank, quad = quads.append, pyoxigraph.BlankNode, pyoxigraph.Quad
     try:
         for q in parser:
-            quads.append(pyoxigraph.Quad(relabel(q.subject), q.predicate, relabel(q.object), graph))
+            s, o = q.subject, q.object
+            if type(s) is blank:          # a type check per term: this loop runs once per triple
+                s = relabel(s)
+            if type(o) is blank:
+                o = relabel(o)
+            append(quad(s, q.predicate, o, graph))
     except SyntaxError as exc:
-        message = _LOCATION.sub("", exc.msg or str(exc))
-        raise ParseError(message, file=source.rel, line=exc.lineno, column=exc.offset) from None
+        raise syntax_error(source, exc) from None
     return ParsedFile(source, quads, dict(parser.prefixes), hashlib.sha256(data).hexdigest())
+
+
+def read_source(source: SourceFile) -> bytes:
+    try:
+        return source.path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read the file: {exc.strerror}", file=source.rel) from None
+
+
+def syntax_error(source: SourceFile, exc: SyntaxError) -> ParseError:
+    """The parser's error as a :class:`ParseError` naming the file, line and column."""
+    message = _LOCATION.sub("", exc.msg or str(exc))
+    return ParseError(message, file=source.rel, line=exc.lineno, column=exc.offset)
+
+
+def blank_node_tags(sources: list[SourceFile]) -> list[str]:
+    """The blank node label prefix of each file (two files whose names sanitise alike get ``2``, ...)."""
+    seen: dict[str, int] = defaultdict(int)
+    out = []
+    for source in sources:
+        tag = _bnode_tag(source)
+        seen[tag] += 1
+        out.append(tag if seen[tag] == 1 else f"{tag}{seen[tag]}")
+    return out
 
 
 def parse_all(sources: list[SourceFile]) -> Parsed:
     """Parse every file; if any fails, one :class:`ParseError` listing each failing file."""
-    tags: dict[str, int] = defaultdict(int)
     files, errors = [], []
-    for source in sources:
-        tag = _bnode_tag(source)
-        tags[tag] += 1
-        if tags[tag] > 1:                      # two files whose names sanitise alike
-            tag = f"{tag}{tags[tag]}"
+    for source, tag in zip(sources, blank_node_tags(sources)):
         try:
             files.append(parse_file(source, tag))
         except ParseError as exc:

@@ -63,3 +63,27 @@ def test_discard_stops_the_child_and_removes_the_folder(tmp_path):
     writer.start([ox.Quad(ox.NamedNode(EX + "s"), ox.NamedNode(EX + "p"), ox.Literal("a"), G)])
     writer.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_child_loads_a_project_exactly_as_the_build_parses_it(mini, tmp_path):
+    """Files without blank nodes go through Oxigraph's N-Quads loader, files with one (or with the text
+    "_:") through the build's own parse; either way the store holds exactly the parsed quads."""
+    from loader.parse import discover, parse_all
+
+    (mini / "triples" / "tricky.ttl").write_text(
+        '@prefix ex: <http://example.org/> .\n'
+        'ex:s ex:p """two lines .\nand a dot""" , "tab\\there"@en , "x .\\n" , "_: is not a node" .\n'
+        'ex:s ex:q "1"^^<http://www.w3.org/2001/XMLSchema#integer> , <http://example.org/a_:b> .\n',
+        encoding="utf-8")
+    (mini / "triples" / "blank.ttl").write_text(
+        '@prefix ex: <http://example.org/> .\nex:s ex:r [ ex:v "in a blank node" ] , ( "l1" "l2" ) .\n',
+        encoding="utf-8")
+    parsed = parse_all(discover(mini))
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    writer = GenerationWriter(store_dir)
+    writer.start(root=mini)
+    built = writer.finish({f.source.rel: f.sha256 for f in parsed.files})
+    assert quads_of(built) == {str(q) for q in parsed.quads()}
+    assert {str(q) for q in parsed.quads() if "blank node" in str(q)} == {
+        '_:triples_blank_1 <http://example.org/v> "in a blank node" <https://w3id.org/bukamal-kg/graph/blank>'}
