@@ -341,6 +341,15 @@ def nesting_depth(blanked: str) -> int:
     return deepest
 
 
+_BANG_CHAIN = re.compile(r"!(?:[ \t\r\n(]*!)+")      # two or more '!' with only spaces and '(' between
+
+
+def longest_bang_chain(blanked: str) -> int:
+    """The most ``!`` operators applied one to the other (``! !(!x)`` is 3) in already-blanked text:
+    the engine's parser recurses once per ``!``, as it does per level of nesting."""
+    return max((m.group().count("!") for m in _BANG_CHAIN.finditer(blanked)), default=0)
+
+
 def uses_service(blanked: str) -> bool:
     """Whether already-blanked text has the SERVICE keyword (a federated call to any URL)."""
     return _SERVICE.search(blanked) is not None

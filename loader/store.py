@@ -34,7 +34,7 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import QueryError, StoreError
-from .sparqltext import blank, uses_service
+from .sparqltext import blank, longest_bang_chain, nesting_depth, uses_service
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -71,6 +71,7 @@ def open_read_only(store_dir: Path) -> pyoxigraph.Store:
         raise StoreError(f"cannot open the store generation {path.name}: {exc}") from None
 
 
+MAX_QUERY_DEPTH = 256
 _QUERY_ERROR = re.compile(r"^error at (\d+):(\d+): ")
 
 
@@ -79,11 +80,19 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
 
     A syntax error becomes a :class:`QueryError` with ``file:line:column``; ``options`` go to
     ``Store.query`` (``substitutions``, ``custom_functions``, ...). ``SERVICE`` is refused: the project
-    queries its own graph, and a federated call would reach any URL from the user's machine.
+    queries its own graph, and a federated call would reach any URL from the user's machine. So is text
+    nested (``( { [``, or chained ``!``) more than :data:`MAX_QUERY_DEPTH` levels deep: the engine's
+    parser recurses per level and a few thousand levels overflow the process's stack (a crash, not an
+    error).
     """
-    if uses_service(blank(text)):
+    code = blank(text)
+    if uses_service(code):
         raise QueryError("SERVICE (federated query) is not allowed: queries run on the project's own store",
                          file=file)
+    depth = max(nesting_depth(code), longest_bang_chain(code))
+    if depth > MAX_QUERY_DEPTH:
+        raise QueryError(f"the query nests (or chains '!') {depth} levels deep; at most {MAX_QUERY_DEPTH}"
+                         " are accepted", file=file)
     try:
         return store.query(text, use_default_graph_as_union=True, **options)
     except SyntaxError as exc:

@@ -235,6 +235,17 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
     federated = cli("query", service, "--store", mini_store)
     assert (federated.exit_code, federated.stderr) == (
         1, f"error: {service}: SERVICE (federated query) is not allowed: queries run on the project's own store\n")
+    # text the engine's recursive parser would overflow its stack on (a crash) is refused first
+    for name, text, depth in [("deep", "SELECT * WHERE " + "{" * 50000 + "?s ?p ?o" + "}" * 50000, 50000),
+                              ("bangs", "ASK { FILTER(" + "! " * 257 + "true) }", 257)]:
+        path = tmp_path / f"{name}.rq"
+        path.write_text(text, encoding="utf-8")
+        refused = cli("query", path, "--store", mini_store)
+        assert (refused.exit_code, refused.stderr) == (
+            1, f"error: {path}: the query nests (or chains '!') {depth} levels deep; at most 256 are accepted\n")
+    at_limit = tmp_path / "at-limit.rq"
+    at_limit.write_text("ASK { FILTER(" + "!" * 256 + "true) }", encoding="utf-8")
+    assert cli("query", at_limit, "--store", mini_store, "--format", "json").stdout == '{"head":{},"boolean":true}'
 
 
 def test_debug_shows_the_traceback(tmp_path, cli):

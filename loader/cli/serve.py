@@ -29,7 +29,7 @@ from .remote import remote_options
 @click.option("--max-body-bytes", type=click.IntRange(1), default=1 << 20, show_default=True,
               help="Largest request body (413 beyond).")
 @click.option("--max-depth", type=click.IntRange(1), default=128, show_default=True,
-              help="Deepest nesting of ( { [ in a query (400 beyond).")
+              help="Deepest nesting of ( { [ (or chain of !) in a query (400 beyond).")
 @click.option("--inline-max-matches", type=click.IntRange(0), default=1000, show_default=True,
               help="A query of the cheap shape (one triple pattern with a constant subject, see the README)"
                    " is answered by the server process itself if its range holds at most this many"

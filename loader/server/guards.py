@@ -4,7 +4,9 @@
 * text must be valid UTF-8 (a leading byte-order mark is dropped), else ``400``;
 * the nesting depth of ``( { [`` is computed on the text with strings, IRIs and comments blanked
   out, and a query deeper than the cap is refused (``400``): pyoxigraph's recursive parser overflows
-  its stack (and takes the process with it) a few thousand levels down;
+  its stack (and takes the process with it) a few thousand levels down; a chain of ``!`` operators
+  (``!!!x``, spaces and ``(`` allowed between them) recurses the same way, so the longest chain is held
+  to the same cap;
 * ``SERVICE`` (federated query) is refused (``400``): the engine would fetch any URL, loopback
   included; ``LOAD`` in an update is refused for the same reason.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from ..sparqltext import blank, uses_load, uses_service
+from ..sparqltext import blank, longest_bang_chain, uses_load, uses_service
 from .httperrors import HttpError
 
 BOM = "\ufeff"
@@ -106,6 +108,11 @@ def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
     if depth > max_depth:
         raise HttpError(400, "too_deep",
                         f"the {'update' if update else 'query'} nests {depth} levels deep;"
+                        f" this endpoint accepts at most {max_depth}")
+    chain = longest_bang_chain(code)
+    if chain > max_depth:
+        raise HttpError(400, "too_deep",
+                        f"the {'update' if update else 'query'} chains {chain} '!' operators;"
                         f" this endpoint accepts at most {max_depth}")
     if uses_service(code):
         raise HttpError(400, "service_not_allowed",
