@@ -341,13 +341,43 @@ def nesting_depth(blanked: str) -> int:
     return deepest
 
 
-_BANG_CHAIN = re.compile(r"!(?:[ \t\r\n(]*!)+")      # two or more '!' with only spaces and '(' between
+_BANG_CHAIN = re.compile(r"!(?:[ \t\r\n(]*!)*")      # one or more "!" with only spaces and "(" between
 
 
 def longest_bang_chain(blanked: str) -> int:
     """The most ``!`` operators applied one to the other (``! !(!x)`` is 3) in already-blanked text:
     the engine's parser recurses once per ``!``, as it does per level of nesting."""
     return max((m.group().count("!") for m in _BANG_CHAIN.finditer(blanked)), default=0)
+
+
+def undeclared_prefixes(text: str, predeclared=()) -> list[str]:
+    """Prefixes used in prefixed names of ``text`` (``foo`` for ``foo:Bar``) that no ``PREFIX`` in it
+    declares and that are not in ``predeclared``, in order of first use."""
+    tokens = tokenize(text)
+    declared, used = set(predeclared), []
+    for i, t in enumerate(tokens):
+        if t.kind != "word" or ":" not in t.text:
+            continue
+        j = significant(tokens, i, -1)
+        name = t.text.split(":", 1)[0]
+        if j is not None and tokens[j].upper == "PREFIX":
+            declared.add(name)
+        elif name not in used:
+            used.append(name)
+    return [name for name in used if name not in declared]
+
+
+def prefix_message(message: str, text: str, predeclared=()) -> str | None:
+    """For the engine's "Prefix not found" syntax error (whose text lists every token it expected), a
+    sentence naming the undeclared prefixes; None for any other message."""
+    if "Prefix not found" not in message:
+        return None
+    names = undeclared_prefixes(text, predeclared)
+    if not names:
+        return None
+    listed = ", ".join(f"{n}:" for n in names)
+    return (f"undeclared prefix{'es' if len(names) > 1 else ''} {listed}; declare "
+            f"{'them' if len(names) > 1 else 'it'} first, e.g. PREFIX {names[0]}: <http://example.org/>")
 
 
 def uses_service(blanked: str) -> bool:

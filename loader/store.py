@@ -34,7 +34,7 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import QueryError, StoreError
-from .sparqltext import blank, longest_bang_chain, nesting_depth, uses_service
+from .sparqltext import blank, longest_bang_chain, nesting_depth, prefix_message, uses_service
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -97,9 +97,12 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
         return store.query(text, use_default_graph_as_union=True, **options)
     except SyntaxError as exc:
         msg = exc.msg or str(exc)
-        if len(msg) > 300:                   # pyoxigraph lists every token it expected
-            msg = msg[:300].rstrip() + " …"
         m = _QUERY_ERROR.match(msg)
+        plain = prefix_message(msg, text, options.get("prefixes") or ())
+        if plain is not None:
+            msg = (m.group() if m else "") + plain
+        elif len(msg) > 300:                 # pyoxigraph lists every token it expected
+            msg = msg[:300].rstrip() + " …"
         if m:
             raise QueryError(f"invalid SPARQL: {msg[m.end():]}", file=file or "query",
                              line=int(m.group(1)), column=int(m.group(2))) from None

@@ -243,6 +243,11 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
         refused = cli("query", path, "--store", mini_store)
         assert (refused.exit_code, refused.stderr) == (
             1, f"error: {path}: the query nests (or chains '!') {depth} levels deep; at most 256 are accepted\n")
+    undeclared = tmp_path / "undeclared.rq"
+    undeclared.write_text("SELECT * WHERE {\n  ?s a foo:Bar ; bk:partOf ?o }", encoding="utf-8")
+    unknown = cli("query", undeclared, "--store", mini_store)
+    assert (unknown.exit_code, unknown.stderr) == (1, f"error: {undeclared}:2:15: invalid SPARQL: undeclared prefix "
+                                                      "foo:; declare it first, e.g. PREFIX foo: <http://example.org/>\n")
     at_limit = tmp_path / "at-limit.rq"
     at_limit.write_text("ASK { FILTER(" + "!" * 256 + "true) }", encoding="utf-8")
     assert cli("query", at_limit, "--store", mini_store, "--format", "json").stdout == '{"head":{},"boolean":true}'

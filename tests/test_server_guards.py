@@ -132,6 +132,9 @@ def test_bad_input(server, case):
     assert payload["error"] == kind
     assert "Traceback" not in payload["message"] and "/tmp" not in payload["message"]
     assert str(server.settings.store_dir) not in r.text
+    if case[0] == "unknown-prefix":
+        assert payload["message"] == ("the query is not valid SPARQL: error at 1:24: undeclared prefix foo:; "
+                                      "declare it first, e.g. PREFIX foo: <http://example.org/>")
     if status == 405:
         assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
     still_answers(server)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from loader.errors import UsageError
 from loader.server.guards import check_sparql
-from loader.sparqltext import blank, nesting_depth
+from loader.sparqltext import blank, longest_bang_chain, nesting_depth, prefix_message, undeclared_prefixes
 from loader.server.httperrors import HttpError
 from loader.server.negotiation import RDF_OFFERS, RESULT_OFFERS, negotiate
 from loader.server.protocol import QueryOp, UpdateOp, parse_operation, parse_pairs
@@ -44,6 +44,32 @@ def test_blank(text, hidden):
 ])
 def test_nesting_depth(text, depth):
     assert nesting_depth(blank(text)) == depth
+
+
+@pytest.mark.parametrize("text, chain", [
+    ("ASK { FILTER(!true) }", 1), ("ASK { FILTER(!!true) }", 2), ("ASK { FILTER(! (!\n!true)) }", 3),
+    ("ASK { FILTER(!?a && !?b && !?c) }", 1), ("ASK { FILTER(?a != ?b && !(?c != ?d)) }", 1),
+    ("ASK { ?s !(<a:b>|!<c:d>) ?o }", 1), ("ASK {}", 0),
+])
+def test_longest_bang_chain(text, chain):
+    assert longest_bang_chain(blank(text)) == chain
+
+
+@pytest.mark.parametrize("text, predeclared, names", [
+    ("SELECT * { ?s a foo:Bar }", (), ["foo"]),
+    ("PREFIX bk: <urn:b#> SELECT * { ?s a bk:X ; ex:p :y ; ex:q 'z:w' } # c:d", (), ["ex", ""]),
+    ("SELECT * { ?s a bk:X ; <urn:a:b> ?o }", ("bk",), []),
+    ("PREFIX ex: <urn:e:> PREFIX  ex2:\n<urn:f:> ASK { ex:a ex2:b ex3:c }", (), ["ex3"]),
+])
+def test_undeclared_prefixes(text, predeclared, names):
+    assert undeclared_prefixes(text, predeclared) == names
+
+
+def test_prefix_message_replaces_the_engine_token_list_only_for_unknown_prefixes():
+    assert prefix_message("error at 1:20: expected one of Prefix not found, ['%'], ['-']",
+                          "SELECT * { ?s a foo:Bar ; ex:p ?o }") == (
+        "undeclared prefixes foo:, ex:; declare them first, e.g. PREFIX foo: <http://example.org/>")
+    assert prefix_message("error at 1:9: expected one of '{', WHERE", "SELECT * foo:x") is None
 
 
 @pytest.mark.parametrize("text, kind", [

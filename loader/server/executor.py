@@ -26,6 +26,7 @@ import pyoxigraph
 from ..errors import BukamalError
 from ..functions import custom_functions
 from ..namespaces import PREFIXES
+from ..sparqltext import prefix_message
 from .httperrors import HttpError, error_body, from_project_error, scrub_paths
 from .negotiation import RDF, RDF_OFFERS, RESULT_OFFERS, RESULTS, negotiate
 
@@ -129,7 +130,11 @@ def run_query(store, job: dict, max_bytes: int) -> Reply:
     try:
         result = store.query(job["query"], **kwargs)
     except SyntaxError as exc:
-        raise HttpError(400, "bad_query", f"the query is not valid SPARQL: {exc}") from None
+        message = str(exc)
+        plain = prefix_message(message, job["query"])
+        if plain is not None:
+            message = message[:message.index(": ") + 2] + plain if message.startswith("error at ") else plain
+        raise HttpError(400, "bad_query", f"the query is not valid SPARQL: {message}") from None
     return serialize(result, job.get("accept"), max_bytes)
 
 
