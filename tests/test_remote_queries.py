@@ -98,6 +98,13 @@ def test_query_command_same_output(cli, real, real_store_dir):
         assert (there.exit_code, there.stdout_bytes) == (0, here.stdout_bytes), extra
 
 
+def test_stats_same_output(cli, real, real_store_dir):
+    here = cli("stats", "--store", real_store_dir)
+    there = cli("stats", "--remote", real[2].query_url)
+    assert here.exit_code == 0 and "bkg:inferred" in here.stdout
+    assert (there.exit_code, there.stdout) == (0, here.stdout)
+
+
 ADHOC = {
     "ordered": "SELECT ?doc ?file WHERE { ?doc bk:fileName ?file } ORDER BY DESC(?file)",
     "construct": "CONSTRUCT { ?doc bk:fileName ?file } WHERE { ?doc bk:fileName ?file }",

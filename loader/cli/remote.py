@@ -1,4 +1,4 @@
-"""``--remote URL`` and its companions, shared by build, query, export and serve.
+"""``--remote URL`` and its companions, shared by build, query, export, stats and serve.
 
 Each option can also come from the environment (``BUKAMAL_REMOTE``, ``BUKAMAL_REMOTE_UPDATE``,
 ``BUKAMAL_REMOTE_STORE``, ``BUKAMAL_REMOTE_USER``, ``BUKAMAL_REMOTE_UNION``); secrets only from the

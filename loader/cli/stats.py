@@ -7,18 +7,20 @@ from pathlib import Path
 import click
 
 from ..stats import compute, render
-from ..store import open_read_only
-from .common import store_dir_or_default, store_option
+from .common import store_option
+from .remote import open_store, remote_options
 
 
 @click.command("stats")
 @store_option
-def stats(store_dir: Path | None) -> None:
+@remote_options
+def stats(store_dir: Path | None, remote=None) -> None:
     """Count triples per named graph, instances per class, and evidence, claims and facts per document.
 
     \b
     Example:
       bukamal stats
       bukamal stats --store /tmp/bukamal-store
+      bukamal stats --remote http://127.0.0.1:7878/query
     """
-    click.echo(render(compute(open_read_only(store_dir_or_default(store_dir)))), nl=False)
+    click.echo(render(compute(open_store(store_dir, remote))), nl=False)
