@@ -6,7 +6,8 @@ and a medium join.
 The load generator is a small asyncio HTTP/1.1 client (keep-alive, one connection per client) in its
 own process: ``clients`` connections each send ``requests`` GETs one after the other (a client stops
 early if the round has lasted a minute). A round is preceded by a warm-up round of 10 requests per
-client. Reported per server and query: the median
+client. Both servers are up for the whole measurement and their rounds alternate (see :func:`measure`).
+Reported per server and query: the median
 over the rounds of requests per second (successful answers / wall time) and of the p50 and p99
 latency, the non-200 answers, and the peak resident memory of the server (with its workers).
 """
@@ -207,32 +208,38 @@ def stop(proc: subprocess.Popen) -> None:
 
 def measure(store_dir: str, runs: int, clients: int = 32, requests: int = 100, workers: int = 2,
             max_queue: int = 64, fronts: int = 2) -> dict:
+    """Both servers run side by side (the idle one costs nothing); each round loads one then the other,
+    in alternating order, so a slow patch of the machine weighs on both alike."""
     qs = queries(store_dir)
     out: dict = {"clients": clients, "requests_per_client": requests, "queries": qs,
                  "bukamal_options": f"--fronts {fronts} --workers {workers} --max-queue {max_queue}"
                                    " (timeout 30 s, guards on)",
+                 "rounds": "alternating (bukamal first in odd rounds, oxigraph first in even ones)",
                  "results": {}}
-    for server in ("bukamal", "oxigraph"):
-        if server == "bukamal":
-            proc, port = start_bukamal(store_dir, workers, max_queue, fronts)
-            copy = None
-        else:
-            proc, port, copy = start_oxigraph(store_dir)
-        try:
+    procs: dict[str, subprocess.Popen] = {}
+    ports: dict[str, int] = {}
+    copy = None
+    try:
+        procs["bukamal"], ports["bukamal"] = start_bukamal(store_dir, workers, max_queue, fronts)
+        procs["oxigraph"], ports["oxigraph"], copy = start_oxigraph(store_dir)
+        rounds: dict = {(name, server): [] for name in qs for server in procs}
+        for n in range(runs):
+            order = ("bukamal", "oxigraph") if n % 2 == 0 else ("oxigraph", "bukamal")
             for name, text in qs.items():
-                rounds = [in_child(_load, "127.0.0.1", port, text, clients, requests) for _ in range(runs)]
-                med = lambda k: round(sorted(r[k] for r in rounds)[len(rounds) // 2], 3)  # noqa: E731
-                out["results"].setdefault(name, {})[server] = {
-                    "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
-                    "errors": sum(r["errors"] for r in rounds), "runs_rps": [round(r["rps"]) for r in rounds],
-                    "client_peak_mb": max(r["peak_mb"] for r in rounds)}
-            peak = peak_rss_mb(proc.pid)
-            for name in qs:
-                out["results"][name][server]["server_peak_mb"] = peak
-        finally:
+                for server in order:
+                    rounds[name, server].append(in_child(_load, "127.0.0.1", ports[server], text, clients, requests))
+        for (name, server), rs in rounds.items():
+            med = lambda k: round(sorted(r[k] for r in rs)[len(rs) // 2], 3)  # noqa: E731
+            out["results"].setdefault(name, {})[server] = {
+                "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
+                "errors": sum(r["errors"] for r in rs), "runs_rps": [round(r["rps"]) for r in rs],
+                "client_peak_mb": max(r["peak_mb"] for r in rs),
+                "server_peak_mb": peak_rss_mb(procs[server].pid)}
+    finally:
+        for proc in procs.values():
             stop(proc)
-            if copy is not None:
-                shutil.rmtree(copy, ignore_errors=True)
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
     for name, r in out["results"].items():
         r["rps_ratio"] = round(r["bukamal"]["rps"] / r["oxigraph"]["rps"], 3)
         r["p99_ratio"] = round(r["bukamal"]["p99_ms"] / r["oxigraph"]["p99_ms"], 3)
