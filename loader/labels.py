@@ -1,7 +1,7 @@
 """What a store calls things: every ``rdfs:label`` / ``skos:altLabel`` of an IRI, indexed by its text.
 
 ``label_index(store)`` gives the :class:`LabelIndex` of a store: the (IRI, label) pairs, the IRIs each
-case-folded label names, and (computed when first asked) the instances of a class. Listing every label
+label names (compared as people type names: see :func:`name_key` and :func:`loose_key`), and (computed when first asked) the instances of a class. Listing every label
 costs far more than the lookups it serves, so the index of a store that cannot change is kept: a
 pyoxigraph store opened read-only (a published generation is never modified; readers open it
 read-only, and a new generation is a new store object). For any other store (a writable pyoxigraph
@@ -16,7 +16,9 @@ longer stops no one from opening the same folder.)
 
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
 from collections import OrderedDict
 
 import pyoxigraph
@@ -34,6 +36,25 @@ def _select(store, text: str, substitutions=None):
     return store.query(text, use_default_graph_as_union=True, substitutions=substitutions or None)
 
 
+_APOSTROPHES = str.maketrans({c: "'" for c in "\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032"})
+_LOOSE_DROP = re.compile(r"['.]")
+_LOOSE_SPACE = re.compile(r"[\s_\-\u2010-\u2015]+")
+
+
+def name_key(text: str) -> str:
+    """How a typed name is compared with labels: Unicode-normalised (NFKC), case-folded, every apostrophe
+    sign as ``'``, runs of white space as one space, trimmed."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    return " ".join(folded.split())
+
+
+def loose_key(text: str) -> str:
+    """A looser key, tried when :func:`name_key` finds nothing: without apostrophes and dots, with
+    hyphens and underscores as spaces (``Kataib Hezbollah`` finds ``Kata'ib Hezbollah``, ``al Qaim``
+    finds ``al-Qa'im``)."""
+    return _LOOSE_SPACE.sub(" ", _LOOSE_DROP.sub("", name_key(text))).strip()
+
+
 class LabelIndex:
     """The labels of one store, and the instances of the classes asked about."""
 
@@ -46,16 +67,20 @@ class LabelIndex:
         self._store = store
         self._first: dict[str, str] = {}
         named: dict[str, set[str]] = {}
+        loose: dict[str, set[str]] = {}
         for s, lab in self.pairs:
             self._first.setdefault(s, lab)
-            named.setdefault(lab.casefold(), set()).add(s)
+            named.setdefault(name_key(lab), set()).add(s)
+            loose.setdefault(loose_key(lab), set()).add(s)
         self._named = {key: tuple(sorted(iris)) for key, iris in named.items()}
+        self._loose = {key: tuple(sorted(iris)) for key, iris in loose.items()}
         self._instances: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
-    def named(self, folded: str) -> tuple[str, ...]:
-        """The IRIs (sorted) with a label whose case-folded text is ``folded``."""
-        return self._named.get(folded, ())
+    def named(self, text: str) -> tuple[str, ...]:
+        """The IRIs (sorted) with a label equal to ``text`` as :func:`name_key` compares them; if there
+        are none, those equal to it as :func:`loose_key` compares them."""
+        return self._named.get(name_key(text)) or self._loose.get(loose_key(text), ())
 
     def first_label(self, iri: str) -> str:
         """The first of the IRI's labels (in :attr:`pairs` order), else the IRI itself."""

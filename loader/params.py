@@ -33,7 +33,7 @@ from collections.abc import Mapping
 import pyoxigraph
 
 from .errors import ParameterError
-from .labels import label_index
+from .labels import label_index, name_key
 from .namespaces import PREFIXES
 from .registry import Param, SavedQuery, _enum_is_iri, _is_project_pname, _parse_date, expand_pname
 
@@ -107,15 +107,27 @@ def convert(p: Param, value: str, store, qname: str = "") -> object:
                                  f" got {_show(value)!r}")
         return pyoxigraph.Literal(day.isoformat(), datatype=pyoxigraph.NamedNode(XSD + "date"))
     if p.type == "enum":
-        if value not in p.values:
+        allowed = _enum_value(p, value)
+        if allowed is None:
             raise ParameterError(f"{where}: {_show(value)!r} is not one of {', '.join(p.values)}",
                                  candidates=p.values)
+        value = allowed
         if _enum_is_iri(value):
             return pyoxigraph.NamedNode(expand_pname(value))
         return pyoxigraph.Literal(value)
     if p.type == "iri":
         return _resolve_iri(p, value, store, where)
     raise ParameterError(f"{where}: unknown type {p.type!r}")  # the registry rejects these earlier
+
+
+def _enum_value(p: Param, value: str) -> str | None:
+    """The allowed value ``value`` stands for: itself, or the one value equal to it ignoring case, or
+    whose local name (after ``prefix:``) it is (``killed`` for ``bk:Killed``); None if none or several."""
+    if value in p.values:
+        return value
+    key = value.strip().casefold()
+    found = [v for v in p.values if v.casefold() == key or (":" in v and v.split(":", 1)[1].casefold() == key)]
+    return found[0] if len(found) == 1 else None
 
 
 def _show(value: str, limit: int = 60) -> str:
@@ -155,6 +167,16 @@ def _resolve_iri(p: Param, value: str, store, where: str) -> pyoxigraph.NamedNod
 
 
 _IS_KNOWN_Q = "ASK { { ?x ?p ?o } UNION { ?s ?p ?x } }"
+_LOCAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+def _by_local_name(value: str, store) -> tuple[str, ...]:
+    """``(bkr:VALUE,)`` when ``value`` is the local name of a resource the store knows (``doc-002`` for
+    ``bkr:doc-002``), else ``()``: tried when no label matches."""
+    if not _LOCAL_NAME.match(value):
+        return ()
+    iri = PREFIXES["bkr"] + value
+    return (iri,) if _ask(store, _IS_KNOWN_Q, {pyoxigraph.Variable("x"): pyoxigraph.NamedNode(iri)}) else ()
 _IS_A_Q = "ASK { ?x a/<%ssubClassOf>* ?c }" % PREFIXES["rdfs"]
 
 
@@ -187,8 +209,8 @@ def _close_iris(iri: str, store, p: Param) -> list[str]:
 
 def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedNode:
     index = label_index(store)
-    wanted = value.casefold()
-    named = index.named(wanted)
+    wanted = name_key(value)
+    named = index.named(value) or _by_local_name(value, store)
     hits = [s for s in named if p.cls is None or _is_a(store, s, p.cls)]
     if len(hits) == 1:
         return pyoxigraph.NamedNode(hits[0])
@@ -204,7 +226,7 @@ def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedN
     by_label: dict[str, set[str]] = {}
     for s, lab in index.pairs:
         if members is None or s in members:
-            by_label.setdefault(lab.casefold(), set()).add(s)
+            by_label.setdefault(name_key(lab), set()).add(s)
     close = difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)
     if not close:
         close = sorted(k for k in by_label if wanted in k or k in wanted)[:5]
