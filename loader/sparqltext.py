@@ -23,7 +23,7 @@ _TOKEN = re.compile(rf"""
 | (?P<var>[?$][{_NAME}]+)
 | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
 | (?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
-| (?P<word>(?:[A-Za-z_\u00c0-\U000effff][{_NAME}.\-]*)?:[{_NAME}.\-:%\\]*|[A-Za-z_][A-Za-z0-9_\-]*)
+| (?P<word>(?:[A-Za-z_\u00c0-\U000effff][{_NAME}.\-]*)?:(?:[{_NAME}.\-:%]|\\\S)*|[A-Za-z_][A-Za-z0-9_\-]*)
 | (?P<punct>\^\^|&&|\|\||!=|<=|>=|.)
 """, re.X | re.S)
 
@@ -285,7 +285,8 @@ _LOAD = re.compile(r"(?<![\w?$:.\-])LOAD(?![\w:\-])", re.IGNORECASE)
 def segments(text: str):
     """``(kind, start, end)`` spans covering ``text`` in order: ``code``, ``comment``, ``string`` or
     ``iri``. A short string stops at a line break (the parser will reject it), an unterminated one runs
-    to the end; ``<`` opens an IRI only where a valid IRIREF follows (``?a < ?b`` stays code)."""
+    to the end; ``<`` opens an IRI only where a valid IRIREF follows (``?a < ?b`` stays code); a
+    backslash in code escapes the next character (``ex:a\\#b`` is one name, as the engine reads it)."""
     i, n, code_from = 0, len(text), 0
     while i < n:
         c = text[i]
@@ -304,6 +305,9 @@ def segments(text: str):
             kind, j = "string", (min(n, j + len(quote)) if j < n and text.startswith(quote, j) else min(j, n))
         elif c == "<" and (m := _IRIREF.match(text, i)):
             kind, j = "iri", m.end()
+        elif c == "\\":                 # an escape in a prefixed name (ex:a\#b): the next character is code
+            i += 2
+            continue
         else:
             i += 1
             continue
@@ -328,15 +332,27 @@ def without_comments(text: str, *, strings: bool = True, iris: bool = True) -> s
     return "".join(text[a:b] if kind in keep else shown[kind] for kind, a, b in segments(text))
 
 
+def blank_literals(text: str) -> str:
+    """``text`` with strings and comments replaced by spaces, IRIs kept: what the depth checks read. A
+    ``<`` ... ``>`` span may be an IRI or a comparison (``?a<((1))&&?b>0``), which a lexer cannot tell
+    apart, so brackets inside it count too (an IRI's own brackets only ever add a level or two)."""
+    if '"' not in text and "'" not in text and "#" not in text:
+        return text                    # no string, no comment: nothing to blank (and no scan)
+    return "".join(text[a:b] if kind in ("code", "iri") else " " * (b - a) for kind, a, b in segments(text))
+
+
+_NESTING = re.compile(r"<<|>>|[(){}\[\]]")
+
+
 def nesting_depth(blanked: str) -> int:
-    """Deepest nesting of ``( { [`` in already-blanked text."""
+    """Deepest nesting of ``( { [`` and ``<< >>`` (quoted triples) in text from :func:`blank_literals`."""
     depth = deepest = 0
-    for c in blanked:
-        if c in "({[":
+    for token in _NESTING.findall(blanked):
+        if token in ("(", "{", "[", "<<"):
             depth += 1
             if depth > deepest:
                 deepest = depth
-        elif c in ")}]" and depth:
+        elif depth:
             depth -= 1
     return deepest
 

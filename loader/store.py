@@ -34,7 +34,7 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import QueryError, StoreError
-from .sparqltext import blank, longest_bang_chain, nesting_depth, prefix_message, uses_service
+from .sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, prefix_message, uses_service
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -89,7 +89,8 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
     if uses_service(code):
         raise QueryError("SERVICE (federated query) is not allowed: queries run on the project's own store",
                          file=file)
-    depth = max(nesting_depth(code), longest_bang_chain(code))
+    literal_free = blank_literals(text)
+    depth = max(nesting_depth(literal_free), longest_bang_chain(literal_free))
     if depth > MAX_QUERY_DEPTH:
         raise QueryError(f"the query nests (or chains '!') {depth} levels deep; at most {MAX_QUERY_DEPTH}"
                          " are accepted", file=file)

@@ -70,6 +70,21 @@ CASES = [
      b"select * { service silent <http://localhost/> { ?s ?p ?o } }", 400, "service_not_allowed"),
     ("service-variable-endpoint", "POST", "/sparql", Q, b"SELECT * { SERVICE ?x { ?s ?p ?o } }", 400,
      "service_not_allowed"),
+    # a backslash escape in a prefixed name is not a comment or string opener (the engine reads ex:a\#b
+    # as one name), so what follows it is still checked
+    ("service-after-escaped-hash", "GET", "/sparql?query=PREFIX%20ex%3A%20%3Chttp%3A%2F%2Fe%2F%3E%20SELECT%20*%20"
+     "%7B%20VALUES%20%3Fv%20%7B%20ex%3Aa%5C%23b%20%7D%20SERVICE%20%3Chttp%3A%2F%2F127.0.0.1%3A9%2F%3E%20%7B%7D%20%7D",
+     {}, None, 400, "service_not_allowed"),
+    ("service-after-escaped-quote", "POST", "/sparql", Q,
+     b"PREFIX ex: <http://e/> SELECT * { VALUES ?v { ex:a\\'b } SERVICE <http://127.0.0.1:9/> {} }", 400,
+     "service_not_allowed"),
+    # '<' ... '>' may be a comparison, not an IRI: what lies between is counted
+    ("nesting-inside-a-comparison", "POST", "/sparql", Q, ("SELECT * { BIND(1 AS ?a) FILTER(?a<" + "(" * 3000
+     + "1" + ")" * 3000 + "&&?a>0) }").encode(), 400, "too_deep"),
+    ("bang-chain-inside-a-comparison", "POST", "/sparql", Q, b"ASK { FILTER(?a<" + b"!" * 300000 + b"true&&?b>0) }",
+     400, "too_deep"),
+    ("nesting-quoted-triples", "POST", "/sparql", Q, ("SELECT * {" + "<<" * 2000 + "?s ?p ?o" + ">>?p ?o" * 2000
+     + "}").encode(), 400, "too_deep"),
     ("invalid-utf8-body", "POST", "/sparql", Q, b"ASK { FILTER(\"\xff\" = \"a\") }", 400, "bad_encoding"),
     ("invalid-utf8-form", "POST", "/sparql", FORM, b"query=ASK%20%7B%7D%FF", 400, "bad_encoding"),
     ("invalid-utf8-url", "GET", "/sparql?query=ASK%20%7B%7D%C3%28", {}, None, 400, "bad_encoding"),

@@ -2,8 +2,9 @@
 
 * the body is read with a hard cap (``413`` past it, whether or not ``Content-Length`` was sent);
 * text must be valid UTF-8 (a leading byte-order mark is dropped), else ``400``;
-* the nesting depth of ``( { [`` is computed on the text with strings, IRIs and comments blanked
-  out, and a query deeper than the cap is refused (``400``): pyoxigraph's recursive parser overflows
+* the nesting depth of ``( { [`` and ``<< >>`` is computed on the text with strings and comments
+  blanked out (not IRIs: ``?a<((1))>0`` may be read either way), and a query deeper than the cap is
+  refused (``400``): pyoxigraph's recursive parser overflows
   its stack (and takes the process with it) a few thousand levels down; a chain of ``!`` operators
   (``!!!x``, spaces and ``(`` allowed between them) recurses the same way, so the longest chain is held
   to the same cap;
@@ -11,8 +12,8 @@
   included; ``LOAD`` in an update is refused for the same reason.
 
 The scanner here is lexical, not a parser: it only has to find where strings, IRIs and comments are.
-It is :func:`loader.sparqltext.blank`, with a shortcut for the common text that has no string and no
-comment (checked after taking the IRIs out): then the IRIs alone are blanked, found by the same
+It is :func:`loader.sparqltext.blank`, with a shortcut for the common text that has no string, no
+comment and no backslash (checked after taking the IRIs out): then the IRIs alone are blanked, found by the same
 expression from left to right, which are the ones the scanner finds.
 """
 
@@ -20,12 +21,11 @@ from __future__ import annotations
 
 import re
 
-from ..sparqltext import blank, longest_bang_chain, uses_load, uses_service
+from ..sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, uses_load, uses_service
 from .httperrors import HttpError
 
 BOM = "\ufeff"
 _IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")      # loader.sparqltext's IRIREF
-_BRACKETS = re.compile(r"[(){}\[\]]")
 
 
 class BodyTooLarge(HttpError):
@@ -83,33 +83,21 @@ def _spaces(m: re.Match) -> str:
 def blanked(text: str) -> str:
     """``loader.sparqltext.blank(text)``: strings, IRIs and comments replaced by spaces."""
     without_iris = _IRIREF.sub(_spaces, text)
-    if '"' in without_iris or "'" in without_iris or "#" in without_iris:
+    if '"' in without_iris or "'" in without_iris or "#" in without_iris or "\\" in without_iris:
         return blank(text)
     return without_iris
-
-
-def nesting_depth(blanked_text: str) -> int:
-    """``loader.sparqltext.nesting_depth``: the deepest nesting of ``( { [`` (brackets only visited)."""
-    depth = deepest = 0
-    for c in _BRACKETS.findall(blanked_text):
-        if c in "({[":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif depth:
-            depth -= 1
-    return deepest
 
 
 def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
     """Refuse over-deep nesting, ``SERVICE`` and (for updates) ``LOAD``; all ``400``."""
     code = blanked(text)
-    depth = nesting_depth(code)
+    literal_free = blank_literals(text)
+    depth = nesting_depth(literal_free)
     if depth > max_depth:
         raise HttpError(400, "too_deep",
                         f"the {'update' if update else 'query'} nests {depth} levels deep;"
                         f" this endpoint accepts at most {max_depth}")
-    chain = longest_bang_chain(code)
+    chain = longest_bang_chain(literal_free)
     if chain > max_depth:
         raise HttpError(400, "too_deep",
                         f"the {'update' if update else 'query'} chains {chain} '!' operators;"
