@@ -77,6 +77,12 @@ def custom_functions() -> dict:
     return {pyoxigraph.NamedNode(DISTANCE): distance}
 
 
+def unknown_function(exc: RuntimeError) -> bool:
+    """Whether pyoxigraph raised ``exc`` because the query calls a function it was not given (an error in
+    the query, not in the engine)."""
+    return str(exc).startswith("The custom function ")
+
+
 def short_name(iri: str) -> str:
     """``bkr:x`` for an IRI in a project namespace (local part without ``/`` or ``#``), else the IRI."""
     for prefix, ns in PREFIXES.items():

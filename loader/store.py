@@ -34,6 +34,7 @@ from pathlib import Path
 import pyoxigraph
 
 from .errors import QueryError, StoreError
+from .functions import unknown_function
 from .sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, prefix_message, uses_service
 
 POINTER = "CURRENT"
@@ -110,6 +111,10 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
         raise QueryError(f"invalid SPARQL: {msg}", file=file) from None
     except OSError as exc:
         raise StoreError(f"the store failed while running the query: {exc}") from None
+    except RuntimeError as exc:
+        if unknown_function(exc):
+            raise QueryError(f"the query calls a function the project does not offer: {exc}", file=file) from None
+        raise
 
 
 def read_manifest(generation: Path) -> dict | None:

@@ -248,6 +248,12 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
     unknown = cli("query", undeclared, "--store", mini_store)
     assert (unknown.exit_code, unknown.stderr) == (1, f"error: {undeclared}:2:15: invalid SPARQL: undeclared prefix "
                                                       "foo:; declare it first, e.g. PREFIX foo: <http://example.org/>\n")
+    unknown_fn = tmp_path / "function.rq"
+    unknown_fn.write_text("SELECT ?x WHERE { BIND(<http://example.org/f>(1) AS ?x) }", encoding="utf-8")
+    refused = cli("query", unknown_fn, "--store", mini_store)
+    assert (refused.exit_code, refused.stderr) == (1, f"error: {unknown_fn}: the query calls a function the project "
+                                                      "does not offer: The custom function <http://example.org/f> "
+                                                      "is not supported\n")
     at_limit = tmp_path / "at-limit.rq"
     at_limit.write_text("ASK { FILTER(" + "!" * 256 + "true) }", encoding="utf-8")
     assert cli("query", at_limit, "--store", mini_store, "--format", "json").stdout == '{"head":{},"boolean":true}'

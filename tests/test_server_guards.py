@@ -25,6 +25,8 @@ CASES = [
     ("syntax-error", "GET", "/sparql?query=ASK%20%7B", {}, None, 400, "bad_query"),
     ("unknown-prefix", "POST", "/sparql", Q, b"SELECT * { ?s a foo:Bar }", 400, "bad_query"),
     ("update-keyword-as-query", "POST", "/sparql", Q, b"CLEAR ALL", 400, "bad_query"),
+    ("unknown-function", "POST", "/sparql", Q, b"SELECT ?x WHERE { BIND(<http://example.org/f>(1) AS ?x) }", 400,
+     "bad_query"),
     ("empty-query", "POST", "/sparql", Q, b"", 400, "bad_query"),
     ("text-plain", "POST", "/sparql", {"content-type": "text/plain"}, b"ASK {}", 415, "unsupported_media_type"),
     ("json-body", "POST", "/sparql", {"content-type": "application/json"}, b'{"query": "ASK {}"}', 415,
@@ -194,6 +196,13 @@ def test_harmless_lookalikes_pass(server, body, expected):
     assert r.status_code == 200, r.text
     rows = [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
     assert rows == [expected]
+
+
+def test_the_project_functions_are_offered(server):
+    r = httpx.post(server.url + "/sparql", headers={**Q, "accept": "application/sparql-results+json"},
+                   content=b'PREFIX bkf: <https://w3id.org/bukamal-kg/function#> '
+                           b'SELECT (bkf:list(?o) AS ?x) WHERE { VALUES ?o { "b" "a" "b" } }')
+    assert (r.status_code, r.json()["results"]["bindings"]) == (200, [{"x": {"type": "literal", "value": "a b"}}])
 
 
 def test_bom_in_url_query_is_tolerated(server):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyoxigraph
 
 from ..errors import BukamalError
-from ..functions import custom_functions
+from ..functions import custom_aggregate_functions, custom_functions, unknown_function
 from ..namespaces import PREFIXES
 from ..sparqltext import prefix_message
 from .httperrors import HttpError, error_body, from_project_error, scrub_paths
@@ -119,7 +119,8 @@ def _graph_terms(iris, what: str) -> list:
 
 
 def run_query(store, job: dict, max_bytes: int) -> Reply:
-    kwargs: dict = {"custom_functions": custom_functions()}
+    kwargs: dict = {"custom_functions": custom_functions(),
+                    "custom_aggregate_functions": custom_aggregate_functions()}
     if job.get("base_iri"):
         kwargs["base_iri"] = job["base_iri"]
     if job.get("default_graphs") is None and job.get("named_graphs") is None:
@@ -135,6 +136,10 @@ def run_query(store, job: dict, max_bytes: int) -> Reply:
         if plain is not None:
             message = message[:message.index(": ") + 2] + plain if message.startswith("error at ") else plain
         raise HttpError(400, "bad_query", f"the query is not valid SPARQL: {message}") from None
+    except RuntimeError as exc:
+        if unknown_function(exc):
+            raise HttpError(400, "bad_query", f"the query calls a function this endpoint does not offer: {exc}") from None
+        raise
     return serialize(result, job.get("accept"), max_bytes)
 
 
