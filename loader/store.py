@@ -70,6 +70,10 @@ def open_read_only(store_dir: Path) -> pyoxigraph.Store:
         return pyoxigraph.Store.read_only(str(path))
     except OSError as exc:
         raise StoreError(f"cannot open the store generation {path.name}: {exc}") from None
+    except RuntimeError as exc:              # RocksDB's "Corruption: ..." (its text names files by path)
+        kind = str(exc).split(":", 1)[0] if ":" in str(exc) else "error"
+        raise StoreError(f"cannot open the store generation {path.name}: its files are damaged ({kind});"
+                         " build it again with `bukamal build --force`") from None
 
 
 MAX_QUERY_DEPTH = 256

@@ -138,3 +138,27 @@ def test_nquads_are_sorted_graph_by_graph():
     assert order == sorted(order) and len(order) == 5
     merged = export_store(store, "ntriples", "all").decode("utf-8").splitlines()
     assert merged == sorted(merged) and len(merged) == len(set(merged)) == 4 * 2 * 13
+
+
+def test_cli_output_that_cannot_be_written_is_an_error_not_a_traceback(mini_store, tmp_path, cli):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    for target in (tmp_path / "missing" / "out.ttl", tmp_path / "file" / "out.ttl"):
+        r = cli("export", "--store", mini_store, "-o", target)
+        assert r.exit_code == 2, r.output
+        assert r.stderr.startswith(f"error: cannot write to {target}: ")
+        assert "Traceback" not in r.stderr
+
+
+def test_a_damaged_store_is_a_store_error(mini_store, tmp_path, cli):
+    import shutil
+
+    damaged = tmp_path / "store"
+    shutil.copytree(mini_store, damaged)
+    generation = stores.current_path(damaged)
+    sst = sorted(generation.glob("*.sst"))[0]
+    with open(sst, "r+b") as f:
+        f.truncate(100)
+    for args in (("stats",), ("export",)):
+        r = cli(*args, "--store", damaged)
+        assert (r.exit_code, r.stderr) == (3, f"error: cannot open the store generation {generation.name}: its files "
+                                              "are damaged (Corruption); build it again with `bukamal build --force`\n")

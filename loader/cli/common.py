@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from .. import config
+from ..errors import UsageError
 
 
 def store_option(f):
@@ -22,9 +24,15 @@ def store_dir_or_default(store_dir: Path | None) -> Path:
 
 def write_output(data: bytes, output: Path | None) -> None:
     """Bytes to a file (``-o``) or to standard output."""
-    if output is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        Path(output).write_bytes(data)
+    try:
+        if output is None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            Path(output).write_bytes(data)
+    except OSError as exc:
+        if output is None:                  # nothing more can go there: not even Python's flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        where = "standard output" if output is None else str(output)
+        raise UsageError(f"cannot write to {where}: {exc.strerror or exc}") from None

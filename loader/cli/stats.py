@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..stats import compute, render
-from .common import store_option
+from .common import store_option, write_output
 from .remote import open_store, remote_options
 
 
@@ -23,4 +23,4 @@ def stats(store_dir: Path | None, remote=None) -> None:
       bukamal stats --store /tmp/bukamal-store
       bukamal stats --remote http://127.0.0.1:7878/query
     """
-    click.echo(render(compute(open_store(store_dir, remote))), nl=False)
+    write_output(render(compute(open_store(store_dir, remote))).encode("utf-8"), None)
