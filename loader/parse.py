@@ -100,9 +100,33 @@ class Parsed:
         return next(f for f in self.files if f.source.rel == rel)
 
 
+_RDF_SUFFIXES = {".ttl", ".turtle", ".nt", ".n3", ".trig", ".nq", ".rdf", ".owl", ".jsonld", ".xml"}
+
+
+def _check_folder(root: Path, name: str) -> None:
+    """:class:`DataError` for what the build would otherwise skip without a word: a sub-folder of
+    ``name/``, or an RDF file there not named ``*.ttl`` (``doc.TTL``, ``doc.trig``). Other files (a
+    README) and hidden ones are left alone."""
+    folder = root / name
+    if not folder.is_dir():
+        return
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        rel = _rel(p, root)
+        if p.is_dir():
+            raise DataError(f"the build reads only {name}/*.ttl, not sub-folders: move the files of {rel}/"
+                            f" into {name}/ (or out of the project)", file=rel)
+        if p.suffix != ".ttl" and p.suffix.lower() in _RDF_SUFFIXES:
+            raise DataError(f"the build reads only {name}/*.ttl (Turtle, lower-case .ttl): rename or convert"
+                            " this file, or move it out of the project", file=rel)
+
+
 def discover(root: Path) -> list[SourceFile]:
     """The input files of a project, in build order; :class:`DataError` if the layout is wrong."""
     root = Path(root)
+    for name in ("ontology", "triples"):
+        _check_folder(root, name)
     out: list[SourceFile] = []
     ontology = sorted((root / "ontology").glob("*.ttl"))
     if not ontology:

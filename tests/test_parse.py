@@ -10,7 +10,7 @@ import pytest
 from loader.errors import DataError, ParseError
 from loader.parse import discover, parse_all
 
-from conftest import DATA
+from conftest import DATA, MINI
 
 BAD = DATA / "bad"
 
@@ -91,3 +91,28 @@ def test_a_project_without_ontology_is_refused(tmp_path):
     with pytest.raises(DataError) as err:
         discover(tmp_path)
     assert str(err.value) == f"no ontology found: {tmp_path / 'ontology'} holds no *.ttl file"
+
+
+@pytest.mark.parametrize("name, message", [
+    ("triples/extra.TTL", "triples/extra.TTL: the build reads only triples/*.ttl (Turtle, lower-case .ttl): rename or"
+                          " convert this file, or move it out of the project"),
+    ("triples/extra.trig", "triples/extra.trig: the build reads only triples/*.ttl (Turtle, lower-case .ttl): rename"
+                           " or convert this file, or move it out of the project"),
+    ("ontology/more.nt", "ontology/more.nt: the build reads only ontology/*.ttl (Turtle, lower-case .ttl): rename or"
+                         " convert this file, or move it out of the project"),
+    ("triples/sub/doc.ttl", "triples/sub: the build reads only triples/*.ttl, not sub-folders: move the files of"
+                            " triples/sub/ into triples/ (or out of the project)"),
+])
+def test_files_the_build_would_skip_are_errors(mini, name, message):
+    path = mini / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("<http://example.org/s> <http://example.org/p> <http://example.org/o> .\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        discover(mini)
+    assert str(err.value) == message
+
+
+def test_other_files_beside_the_turtle_are_left_alone(mini):
+    (mini / "triples" / "README.md").write_text("notes\n", encoding="utf-8")
+    (mini / "triples" / ".doc.ttl.swp").write_bytes(b"\x00")
+    assert [s.rel for s in discover(mini)] == [s.rel for s in discover(MINI)]
