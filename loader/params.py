@@ -42,7 +42,7 @@ MAX_IRI = 2000
 XSD = PREFIXES["xsd"]
 _IRI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
 _PNAME_HEAD = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):(.*)$")
-_INT_RE = re.compile(r"^[+-]?\d{1,18}$")
+_INT_RE = re.compile(r"^[+-]?[0-9]{1,18}$")       # ASCII digits only (\d would take any script's)
 
 
 def bind(query: SavedQuery, raw: Mapping[str, str], store) -> dict[pyoxigraph.Variable, object]:

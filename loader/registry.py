@@ -309,7 +309,7 @@ def expand_pname(value: str) -> str:
 
 def _parse_date(value: str, bound: str) -> _dt.date | None:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` -> the first (bound=start) or last (bound=end) day."""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", value.strip())
+    m = re.fullmatch(r"([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?", value.strip())
     if not m:
         return None
     try:

@@ -101,6 +101,10 @@ def test_valid_values(store, raw, expected):
     ({"from": "2019-01-01T00:00"},
      "t: parameter 'from': expected a date YYYY, YYYY-MM or YYYY-MM-DD, got '2019-01-01T00:00'"),
     ({"n": "1.5"}, "t: parameter 'n': expected an integer, got '1.5'"),
+    ({"n": "\u0665\u0660"}, "t: parameter 'n': expected an integer, got '\u0665\u0660'"),     # Arabic-Indic digits
+    ({"n": "\uff15"}, "t: parameter 'n': expected an integer, got '\uff15'"),                  # a fullwidth 5
+    ({"from": "\u0662\u0660\u0662\u0661"},
+     "t: parameter 'from': expected a date YYYY, YYYY-MM or YYYY-MM-DD, got '\u0662\u0660\u0662\u0661'"),
     ({"n": "101"}, "t: parameter 'n': 101 is outside 0..100"),
     ({"n": "-1"}, "t: parameter 'n': -1 is outside 0..100"),
     ({"n": "9" * 19}, "t: parameter 'n': expected an integer, got '9999999999999999999'"),
