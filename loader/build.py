@@ -153,7 +153,10 @@ def _timed(fn, *args):
 
 def validate_shapes(parsed, work: pyoxigraph.Store):
     """Stage 3: the shapes compiled to SPARQL over ``work``; pyshacl when they use a feature the compiler
-    does not cover. Returns the summary and, for the stage's line, why pyshacl was used ("" if not)."""
+    does not cover. Returns the summary and, for the stage's line, why pyshacl was used ("" if not).
+    A shape whose ``sh:pattern`` is not a valid regular expression is an error in the shapes file
+    (checked first: either validator would otherwise fail on it, or fail every value)."""
+    shacl.check_patterns(parsed)
     try:
         return shaclsparql.validate(parsed, store=work), ""
     except shaclsparql.UnsupportedShapes as exc:

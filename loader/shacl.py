@@ -18,6 +18,7 @@ node, the path, the message and the shape. Warnings and infos are reported but d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pyoxigraph
@@ -25,7 +26,7 @@ import pyshacl
 import rdflib
 from rdflib.namespace import RDF, SH
 
-from .errors import ShapeError
+from .errors import DataError, ShapeError
 from .namespaces import PREFIXES
 from .parse import Parsed
 from .terms import compact_iri
@@ -100,6 +101,36 @@ def count_shapes(shapes: rdflib.Graph) -> int:
     nodes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
     nodes |= set(shapes.objects(None, SH.property)) | set(shapes.subjects(SH.path, None))
     return len(nodes)
+
+
+_PATTERN = "http://www.w3.org/ns/shacl#pattern"
+_REGEX_Q = 'SELECT ?p (REGEX("", ?p) AS ?valid) WHERE {}'
+
+
+def check_patterns(parsed: Parsed) -> None:
+    """:class:`DataError` (file, line) for an ``sh:pattern`` that is not a valid regular expression for
+    both validators: the query engine's ``REGEX`` (XPath syntax, used by the compiled shapes) and
+    Python's ``re`` (used by pyshacl, the fallback)."""
+    engine = pyoxigraph.Store()
+    for f in parsed.files:
+        if f.source.role != "shapes":
+            continue
+        for q in f.quads:
+            if q.predicate.value != _PATTERN or not isinstance(q.object, pyoxigraph.Literal):
+                continue
+            pattern = q.object.value
+            (row,) = engine.query(_REGEX_Q, substitutions={pyoxigraph.Variable("p"): pyoxigraph.Literal(pattern)})
+            problem = "" if row["valid"] is not None else "the query engine cannot read it"
+            if not problem:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    problem = f"Python's re, which pyshacl uses, cannot read it: {exc.msg}"
+            if problem:
+                text = f.source.path.read_text(encoding="utf-8", errors="replace").splitlines()
+                line = next((i for i, t in enumerate(text, 1) if "pattern" in t and pattern in t), None)
+                raise DataError(f"sh:pattern {pattern!r} is not a valid regular expression ({problem})",
+                                file=f.source.rel, line=line)
 
 
 def validate(parsed: Parsed) -> ShaclSummary:

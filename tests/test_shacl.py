@@ -114,3 +114,33 @@ def test_shapes_the_compiler_does_not_cover_are_validated_by_pyshacl_and_the_bui
     result = cli("build", "--root", mini, "--store", tmp_path / "store")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-5:] == MISSING_LABEL_ERROR
+
+
+@pytest.mark.parametrize("message", [None, "m"])
+def test_an_invalid_pattern_is_an_error_in_the_shapes_file(mini, tmp_path, cli, message):
+    shapes = mini / "ontology" / "shapes.ttl"
+    lines = shapes.read_text(encoding="utf-8").count("\n")
+    extra = f' ; sh:message "{message}"' if message else ""
+    with open(shapes, "a", encoding="utf-8") as f:
+        f.write(f'\n[] a sh:NodeShape ; sh:targetClass bk:Place ;\n'
+                f'    sh:property [ sh:path rdfs:label ; sh:pattern "([" {extra}] .\n')
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (f"error: ontology/shapes.ttl:{lines + 3}: sh:pattern '([' is not a valid"
+                                              " regular expression (the query engine cannot read it)")
+    assert not (tmp_path / "store" / "CURRENT").exists()
+
+
+@pytest.mark.parametrize("pattern, problem", [
+    (".+", None),
+    ("^\\\\p{L}", "Python's re, which pyshacl uses, cannot read it: bad escape \\p"),
+])
+def test_a_pattern_must_suit_both_validators(mini, tmp_path, cli, pattern, problem):
+    with open(mini / "ontology" / "shapes.ttl", "a", encoding="utf-8") as f:
+        f.write(f'\n[] a sh:NodeShape ; sh:targetClass bk:Place ;\n    sh:property [ sh:path rdfs:label ; sh:pattern "{pattern}" ] .\n')
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    if problem is None:
+        assert result.exit_code == 0, result.stderr
+    else:
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[-1].endswith(f"is not a valid regular expression ({problem})")
