@@ -42,6 +42,7 @@ GEN_PREFIX = "gen-"
 MANIFEST = "bukamal-manifest.json"
 LOCK = "LOCK"
 BUILD_PREFIX = ".build-"
+_LEFTOVER_RE = re.compile(r"^\.build-\d+-\d+(?:-\d+\.[a-z]+)?$")
 _GEN_RE = re.compile(re.escape(GEN_PREFIX) + r"(\d+)$")
 # Test-only fault injection: BUKAMAL_TEST_PAUSE=<point> makes the build create the file named by
 # BUKAMAL_TEST_PAUSE_FILE at that point and then wait there (until killed); see tests/test_store_kill.py.
@@ -171,6 +172,8 @@ def clean_leftovers(store_dir: Path) -> list[str]:
     """Remove half-built ``.build-*`` folders of killed builds (call with the build lock held)."""
     removed = []
     for p in sorted(Path(store_dir).glob(BUILD_PREFIX + "*")):
+        if not _LEFTOVER_RE.match(p.name):
+            continue                  # not a name a build gives (.build-PID-NANOSECONDS[-N.ext]): not ours
         # the loading process of a killed build dies with it, but may finish its last write meanwhile
         for _ in range(40):
             if p.is_dir():
@@ -375,8 +378,15 @@ def publish(store_dir: Path, built: Path, manifest: dict) -> tuple[str, str | No
     return target.name, previous
 
 
+def _is_store_folder(path: Path) -> bool:
+    """Whether ``path`` holds an Oxigraph (RocksDB) store: a folder named like a generation that does not
+    is someone else's, and is left alone."""
+    return (path / "IDENTITY").is_file() or any(path.glob("MANIFEST-*"))
+
+
 def prune(store_dir: Path, keep: set[str]) -> list[str]:
-    """Delete generations older than the newest kept one, except those in ``keep``."""
+    """Delete generations older than the newest kept one, except those in ``keep`` and folders that
+    are not stores."""
     gens = generations(store_dir)
     kept_numbers = [n for n, p in gens if p.name in keep]
     if not kept_numbers:
@@ -384,7 +394,7 @@ def prune(store_dir: Path, keep: set[str]) -> list[str]:
     newest = max(kept_numbers)
     removed = []
     for n, p in gens:
-        if n < newest and p.name not in keep:
+        if n < newest and p.name not in keep and _is_store_folder(p):
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p.name)
     return removed

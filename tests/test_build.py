@@ -285,3 +285,17 @@ def test_stats(mini_store, cli):
         "bkr:doc-000  000_mini.txt  3         5       5",
         "(1 row)",
     ]
+
+
+def test_a_build_leaves_folders_it_did_not_make_alone(tmp_path):
+    store_dir = tmp_path / "store"
+    (store_dir / "gen-000050").mkdir(parents=True)
+    (store_dir / "gen-000050" / "mydata.txt").write_text("mine", encoding="utf-8")
+    (store_dir / ".build-old").mkdir()
+    result = build(MINI, store_dir)
+    assert result.generation == "gen-000051" and result.pruned == []
+    assert (store_dir / "gen-000050" / "mydata.txt").read_text(encoding="utf-8") == "mine"
+    assert (store_dir / ".build-old").is_dir()
+    again = build(MINI, store_dir, force=True)
+    assert (again.generation, again.pruned) == ("gen-000052", [])
+    assert (store_dir / "gen-000050" / "mydata.txt").is_file()
