@@ -146,3 +146,32 @@ def test_a_query_past_the_memory_limit_kills_only_its_worker(tmp_path_factory):
         assert time.monotonic() - started < 15
         still_answers(srv)
         assert len(before - set(srv.stats()["pids"])) == 1
+
+
+def test_a_request_whose_headers_never_end_is_closed(tmp_path, monkeypatch):
+    import socket
+
+    from loader.server import connection
+
+    monkeypatch.setattr(connection, "HEADER_TIMEOUT_S", 0.5)
+    store = tmp_path / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    with LiveServer(settings(store)) as srv:
+        host, port = srv.sock.getsockname()[:2]
+        for first in (b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n", b""):   # half the headers; nothing
+            with socket.create_connection((host, port), timeout=5) as s:
+                s.sendall(first)
+                t0 = time.monotonic()
+                assert s.recv(100) == b""                    # closed by the server, no answer
+                assert 0.3 < time.monotonic() - t0 < 3
+        # a request that completes in time is answered, and the connection stays usable
+        with socket.create_connection((host, port), timeout=5) as s:
+            for _ in range(2):
+                s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b'"boolean":true}'):
+                    chunk = s.recv(4096)
+                    assert chunk, answer
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200")
+                time.sleep(0.7)                              # longer than the header deadline, between requests

@@ -6,6 +6,11 @@ woken twice. Here the connection's transport holds what is written during one tu
 and sends it in a single write at the end of that turn (an application sends the start and the whole
 body of an answer back to back, without waiting in between). Nothing is held longer than that turn;
 ``close`` and ``write_eof`` send what is held first.
+
+A client must also finish sending a request's headers within :data:`HEADER_TIMEOUT_S` of opening
+the connection or of starting the request; otherwise the connection is closed. uvicorn times out an
+idle keep-alive connection and the application a slow body, but not a request whose headers never
+end, which would hold a connection (and a file descriptor) for ever.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import asyncio
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 LARGE = 256 << 10        # held parts larger than this are not copied into one buffer
+HEADER_TIMEOUT_S = 10.0  # seconds a client has to send a request line and headers
 
 
 class CoalescingTransport:
@@ -72,7 +78,36 @@ class CoalescingTransport:
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol on a :class:`CoalescingTransport`."""
+    """uvicorn's httptools protocol on a :class:`CoalescingTransport`, with a deadline for headers."""
+
+    _header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
