@@ -175,3 +175,23 @@ def test_a_request_whose_headers_never_end_is_closed(tmp_path, monkeypatch):
                     answer += chunk
                 assert answer.startswith(b"HTTP/1.1 200")
                 time.sleep(0.7)                              # longer than the header deadline, between requests
+
+
+def test_what_is_not_http_gets_a_json_400(tmp_path):
+    import socket
+
+    store = tmp_path / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    with LiveServer(settings(store)) as srv:
+        host, port = srv.sock.getsockname()[:2]
+        for request in (b"NOT HTTP AT ALL\r\n\r\n", b"GET /sparql?query=" + b"A" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+            with socket.create_connection((host, port), timeout=5) as s:
+                s.sendall(request)
+                answer = b""
+                while chunk := s.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+            assert b"content-type: application/json" in head and b"x-content-type-options: nosniff" in head
+            assert body == (b'{"error": "bad_request", "message": "the request is not valid HTTP/1.1, or its request'
+                            b' line or a header is too long (send a long query with POST)"}')

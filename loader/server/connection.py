@@ -19,6 +19,9 @@ import asyncio
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .httperrors import error_body
+from .middleware import SECURITY_HEADERS
+
 LARGE = 256 << 10        # held parts larger than this are not copied into one buffer
 HEADER_TIMEOUT_S = 10.0  # seconds a client has to send a request line and headers
 
@@ -97,6 +100,19 @@ class HttpProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """What uvicorn sends for bytes that are not an HTTP request (or a request line or header too
+        long for the parser): the project's JSON error body and headers instead of plain text."""
+        body = error_body("bad_request", "the request is not valid HTTP/1.1, or its request line or a header"
+                                         " is too long (send a long query with POST)")
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+        head += [k.lower().encode("latin-1") + b": " + v.encode("latin-1") + b"\r\n" for k, v in SECURITY_HEADERS.items()]
+        head += [b"content-type: application/json\r\n", b"content-length: %d\r\n" % len(body),
+                 b"connection: close\r\n\r\n"]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
 
     def _arm(self) -> None:
         self._disarm()
