@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,10 +103,16 @@ def serialize(result, accept: str | None, max_bytes: int, *, forced: str | None 
     else:
         result.serialize(out, getattr(pyoxigraph.QueryResultsFormat, RESULTS[media]))
     content_type = media + "; charset=utf-8" if media.startswith("text/") else media
-    return Reply(200, content_type, out.value())
+    body = out.value()
+    if media.endswith("xml") and _NOT_XML.search(body):
+        raise HttpError(406, "not_acceptable", "the answer holds characters XML 1.0 cannot carry (control"
+                        " characters, U+FFFE, U+FFFF); ask for JSON, CSV, TSV or an RDF text format")
+    return Reply(200, content_type, body)
 
 
 _PREFIXED = {"Turtle", "TriG", "RDF/XML"}
+# UTF-8 of what XML 1.0 forbids: C0 controls but tab and line breaks, and U+FFFE, U+FFFF
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
 def _graph_terms(iris, what: str) -> list:
