@@ -277,22 +277,32 @@ def variables_in(tokens: list[Token], start: int, end: int) -> set[str]:
 # The server checks hostile text before the engine sees it, and the library refuses SERVICE for its own
 # queries too; both use these. ``blank`` keeps the text's length so positions still match.
 
-_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+IRIREF = _IRIREF = re.compile(r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>")   # UCHAR escapes too
+_LINE_END = re.compile(r"[\r\n]")
+# the shape of a SERVICE call or a LOAD in the raw text, whatever a lexer makes of it: the keyword, then
+# (across white space and comments) an optional SILENT, an IRI, prefixed name or variable, and for
+# SERVICE the opening brace. Checked on the text as sent, nothing blanked, so no reading of ``<``,
+# quotes, escapes or comment ends can hide it (text in a string that has this very shape is refused too)
+_GAP = r"(?:\s|#[^\r\n]*)*"
+_SERVICE_SHAPE = re.compile(rf"(?<![A-Za-z0-9_?$:])SERVICE{_GAP}(?:SILENT{_GAP})?"
+                            rf"(?:<[^<>]*>|[?$][^\s{{#]*|[^\s{{#<>]*:[^\s{{]*){_GAP}\{{", re.IGNORECASE)
+_LOAD_SHAPE = re.compile(rf"(?<![A-Za-z0-9_?$:])LOAD{_GAP}(?:SILENT{_GAP})?(?:<|[^\s{{#<>]*:)", re.IGNORECASE)
 _SERVICE = re.compile(r"(?<![\w?$:.\-])SERVICE(?![\w:\-])", re.IGNORECASE)
 _LOAD = re.compile(r"(?<![\w?$:.\-])LOAD(?![\w:\-])", re.IGNORECASE)
 
 
-def segments(text: str):
+def segments(text: str, iris: bool = True):
     """``(kind, start, end)`` spans covering ``text`` in order: ``code``, ``comment``, ``string`` or
     ``iri``. A short string stops at a line break (the parser will reject it), an unterminated one runs
-    to the end; ``<`` opens an IRI only where a valid IRIREF follows (``?a < ?b`` stays code); a
-    backslash in code escapes the next character (``ex:a\\#b`` is one name, as the engine reads it)."""
+    to the end; ``<`` opens an IRI only where a valid IRIREF follows (``?a < ?b`` stays code), and never
+    with ``iris=False`` (the reading where every ``<`` is less-than); a backslash in code escapes the next
+    character (``ex:a\\#b`` is one name, as the engine reads it)."""
     i, n, code_from = 0, len(text), 0
     while i < n:
         c = text[i]
-        if c == "#":
-            kind, j = "comment", text.find("\n", i)
-            j = n if j < 0 else j
+        if c == "#":                    # a comment ends at a line feed or a carriage return
+            m = _LINE_END.search(text, i)
+            kind, j = "comment", (m.start() if m else n)
         elif c in "\"'":
             quote = c * 3 if text.startswith(c * 3, i) else c
             j = i + len(quote)
@@ -303,7 +313,7 @@ def segments(text: str):
                     break
                 j += 1
             kind, j = "string", (min(n, j + len(quote)) if j < n and text.startswith(quote, j) else min(j, n))
-        elif c == "<" and (m := _IRIREF.match(text, i)):
+        elif c == "<" and iris and (m := _IRIREF.match(text, i)):
             kind, j = "iri", m.end()
         elif c == "\\":                 # an escape in a prefixed name (ex:a\#b): the next character is code
             i += 2
@@ -332,13 +342,28 @@ def without_comments(text: str, *, strings: bool = True, iris: bool = True) -> s
     return "".join(text[a:b] if kind in keep else shown[kind] for kind, a, b in segments(text))
 
 
-def blank_literals(text: str) -> str:
-    """``text`` with strings and comments replaced by spaces, IRIs kept: what the depth checks read. A
-    ``<`` ... ``>`` span may be an IRI or a comparison (``?a<((1))&&?b>0``), which a lexer cannot tell
-    apart, so brackets inside it count too (an IRI's own brackets only ever add a level or two)."""
-    if '"' not in text and "'" not in text and "#" not in text:
-        return text                    # no string, no comment: nothing to blank (and no scan)
-    return "".join(text[a:b] if kind in ("code", "iri") else " " * (b - a) for kind, a, b in segments(text))
+_CLOSERS = str.maketrans({c: " " for c in ")]}>"})
+
+
+def blank_literals(text: str, iris: bool = True) -> str:
+    """``text`` with strings and comments replaced by spaces, IRIs kept but for their closing brackets:
+    what the depth checks read. A ``<`` ... ``>`` span may be an IRI or a comparison (``?a<((1))&&?b>0``),
+    which a lexer cannot tell apart, so its opening brackets count, and its closing ones do not (the engine
+    may read them as IRI text). ``iris=False`` reads every ``<`` as less-than (then a quote or ``#`` that
+    would sit inside an IRI opens a string or comment): the depth checks take the deeper of both readings."""
+    if '"' not in text and "'" not in text and "#" not in text and "<" not in text:
+        return text                    # no string, comment or IRI: nothing to blank (and no scan)
+    return "".join(text[a:b] if kind == "code" else text[a:b].translate(_CLOSERS) if kind == "iri"
+                   else " " * (b - a) for kind, a, b in segments(text, iris))
+
+
+def literal_free_views(text: str) -> tuple[str, str]:
+    """What the depth checks read: :func:`blank_literals` in both readings of ``<`` (they take the
+    deeper). Text that mixes both readings on one line (an IRI holding ``#`` that the other reading
+    takes for a comment, then a less-than before a long string that the first reading takes for an
+    IRI) can still hide nesting from both: the engine then overflows its stack in a worker, which is
+    replaced (500), never in the server process."""
+    return blank_literals(text), blank_literals(text, iris=False)
 
 
 _NESTING = re.compile(r"<<|>>|[(){}\[\]]")
@@ -396,11 +421,13 @@ def prefix_message(message: str, text: str, predeclared=()) -> str | None:
             f"{'them' if len(names) > 1 else 'it'} first, e.g. PREFIX {names[0]}: <http://example.org/>")
 
 
-def uses_service(blanked: str) -> bool:
-    """Whether already-blanked text has the SERVICE keyword (a federated call to any URL)."""
-    return _SERVICE.search(blanked) is not None
+def uses_service(blanked: str, raw: str | None = None) -> bool:
+    """Whether already-blanked text has the SERVICE keyword (a federated call to any URL), or the raw
+    text (if given) has the shape of a SERVICE call anywhere."""
+    return _SERVICE.search(blanked) is not None or (raw is not None and _SERVICE_SHAPE.search(raw) is not None)
 
 
-def uses_load(blanked: str) -> bool:
-    """Whether already-blanked update text has the LOAD keyword (fetching a URL)."""
-    return _LOAD.search(blanked) is not None
+def uses_load(blanked: str, raw: str | None = None) -> bool:
+    """Whether already-blanked update text has the LOAD keyword (fetching a URL), or the raw text (if
+    given) has the shape of a LOAD anywhere."""
+    return _LOAD.search(blanked) is not None or (raw is not None and _LOAD_SHAPE.search(raw) is not None)

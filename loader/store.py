@@ -35,7 +35,7 @@ import pyoxigraph
 
 from .errors import QueryError, StoreError
 from .functions import unknown_function
-from .sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, prefix_message, uses_service
+from .sparqltext import blank, literal_free_views, longest_bang_chain, nesting_depth, prefix_message, uses_service
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -92,11 +92,11 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
     error).
     """
     code = blank(text)
-    if uses_service(code):
+    if uses_service(code, text):
         raise QueryError("SERVICE (federated query) is not allowed: queries run on the project's own store",
                          file=file)
-    literal_free = blank_literals(text)
-    depth = max(nesting_depth(literal_free), longest_bang_chain(literal_free))
+    views = literal_free_views(text)
+    depth = max(max(nesting_depth(v), longest_bang_chain(v)) for v in views)
     if depth > MAX_QUERY_DEPTH:
         raise QueryError(f"the query nests (or chains '!') {depth} levels deep; at most {MAX_QUERY_DEPTH}"
                          " are accepted", file=file)

@@ -273,9 +273,11 @@ def test_the_guards_blank_and_count_as_the_library_does(text):
     from loader.server import guards
 
     assert guards.blanked(text) == sparqltext.blank(text)
-    slow = "".join(text[a:b] if kind in ("code", "iri") else " " * (b - a)
-                   for kind, a, b in sparqltext.segments(text))
-    assert sparqltext.blank_literals(text) == slow
+    closers = str.maketrans({c: " " for c in ")]}>"})      # inside an IRI span: not counted as closing
+    for iris in (True, False):
+        slow = "".join(text[a:b] if kind == "code" else text[a:b].translate(closers) if kind == "iri"
+                       else " " * (b - a) for kind, a, b in sparqltext.segments(text, iris))
+        assert sparqltext.blank_literals(text, iris) == slow
 
 
 _ESCAPES = [b"%", b"%4", b"%41", b"%e9", b"%C3%A9", b"%zz", b"%5C", b"%5c%78%34%31", b"%%", b"%0", b"%\n", b"\\",
@@ -290,3 +292,15 @@ def test_percent_decoding_is_unquote_to_bytes(data):
     from loader.server.protocol import percent_decode
 
     assert percent_decode(data) == unquote_to_bytes(data)
+
+
+@pytest.mark.parametrize("update", [
+    "INSERT DATA { <http://a/> <http://b/> 'x' } ; # c\rLOAD <http://127.0.0.1:9/>",
+    "PREFIX ex: <http://x/\\u0041#> INSERT DATA { ex:a ex:b ex:c } ; LOAD <http://127.0.0.1:9/>",
+    "INSERT { <http://a/> <http://b/> 1 } WHERE { BIND(1 AS ?a) FILTER(?a<'x>') } ; LOAD <http://127.0.0.1:9/>",
+    "PREFIX ex: <http://e/> INSERT DATA { ex:a ex:b ex:c\\#d } ; LOAD <http://127.0.0.1:9/>",
+])
+def test_no_misreading_hides_a_load(update):
+    with pytest.raises(HttpError) as info:
+        check_sparql(update, 128, update=True)
+    assert (info.value.status, info.value.kind) == (400, "load_not_allowed")

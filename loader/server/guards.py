@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import re
 
-from ..sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, uses_load, uses_service
+from ..sparqltext import IRIREF as _IRIREF  # the fast path must find the IRIs the scanner finds
+from ..sparqltext import blank, literal_free_views, longest_bang_chain, nesting_depth, uses_load, uses_service
 from .httperrors import HttpError
 
 BOM = "\ufeff"
-_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")      # loader.sparqltext's IRIREF
 
 
 class BodyTooLarge(HttpError):
@@ -91,19 +91,19 @@ def blanked(text: str) -> str:
 def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
     """Refuse over-deep nesting, ``SERVICE`` and (for updates) ``LOAD``; all ``400``."""
     code = blanked(text)
-    literal_free = blank_literals(text)
-    depth = nesting_depth(literal_free)
+    views = literal_free_views(text)
+    depth = max(nesting_depth(v) for v in views)
     if depth > max_depth:
         raise HttpError(400, "too_deep",
                         f"the {'update' if update else 'query'} nests {depth} levels deep;"
                         f" this endpoint accepts at most {max_depth}")
-    chain = longest_bang_chain(literal_free)
+    chain = max(longest_bang_chain(v) for v in views)
     if chain > max_depth:
         raise HttpError(400, "too_deep",
                         f"the {'update' if update else 'query'} chains {chain} '!' operators;"
                         f" this endpoint accepts at most {max_depth}")
-    if uses_service(code):
+    if uses_service(code, text):
         raise HttpError(400, "service_not_allowed",
                         "SERVICE (federated query) is not allowed on this endpoint")
-    if update and uses_load(code):
+    if update and uses_load(code, text):
         raise HttpError(400, "load_not_allowed", "LOAD (fetching a URL) is not allowed on this endpoint")
