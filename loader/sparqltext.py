@@ -345,14 +345,32 @@ def without_comments(text: str, *, strings: bool = True, iris: bool = True) -> s
 _CLOSERS = str.maketrans({c: " " for c in ")]}>"})
 
 
+_COMMENT = re.compile(r"#[^\r\n]*")
+
+
+def _blank_closers(m: re.Match) -> str:
+    return m.group().translate(_CLOSERS)
+
+
+def _blank_span(m: re.Match) -> str:
+    return " " * (m.end() - m.start())
+
+
 def blank_literals(text: str, iris: bool = True) -> str:
     """``text`` with strings and comments replaced by spaces, IRIs kept but for their closing brackets:
     what the depth checks read. A ``<`` ... ``>`` span may be an IRI or a comparison (``?a<((1))&&?b>0``),
     which a lexer cannot tell apart, so its opening brackets count, and its closing ones do not (the engine
     may read them as IRI text). ``iris=False`` reads every ``<`` as less-than (then a quote or ``#`` that
     would sit inside an IRI opens a string or comment): the depth checks take the deeper of both readings."""
-    if '"' not in text and "'" not in text and "#" not in text and "<" not in text:
-        return text                    # no string, comment or IRI: nothing to blank (and no scan)
+    # fast paths, the same result as the scan (a test checks): with no quote and no backslash outside
+    # the IRIs, only the IRIs' closers go (IRIs found left to right, as the scanner finds them), or with
+    # every "<" read as less-than, only the comments
+    if iris:
+        outside = _IRIREF.sub("", text) if "<" in text else text
+        if '"' not in outside and "'" not in outside and "#" not in outside and "\\" not in outside:
+            return _IRIREF.sub(_blank_closers, text) if "<" in text else text
+    elif '"' not in text and "'" not in text and "\\" not in text:
+        return _COMMENT.sub(_blank_span, text) if "#" in text else text
     return "".join(text[a:b] if kind == "code" else text[a:b].translate(_CLOSERS) if kind == "iri"
                    else " " * (b - a) for kind, a, b in segments(text, iris))
 
@@ -424,10 +442,12 @@ def prefix_message(message: str, text: str, predeclared=()) -> str | None:
 def uses_service(blanked: str, raw: str | None = None) -> bool:
     """Whether already-blanked text has the SERVICE keyword (a federated call to any URL), or the raw
     text (if given) has the shape of a SERVICE call anywhere."""
-    return _SERVICE.search(blanked) is not None or (raw is not None and _SERVICE_SHAPE.search(raw) is not None)
+    return _SERVICE.search(blanked) is not None or (
+        raw is not None and "service" in raw.lower() and _SERVICE_SHAPE.search(raw) is not None)
 
 
 def uses_load(blanked: str, raw: str | None = None) -> bool:
     """Whether already-blanked update text has the LOAD keyword (fetching a URL), or the raw text (if
     given) has the shape of a LOAD anywhere."""
-    return _LOAD.search(blanked) is not None or (raw is not None and _LOAD_SHAPE.search(raw) is not None)
+    return _LOAD.search(blanked) is not None or (
+        raw is not None and "load" in raw.lower() and _LOAD_SHAPE.search(raw) is not None)
