@@ -3,7 +3,6 @@ failures that leave the store alone, and the query / stats commands on the resul
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pyoxigraph as ox

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from server_support import DATA, TOKEN, LiveServer, chain, settings, wait_until, write_generation, fixture_store
+from server_support import TOKEN, LiveServer, chain, settings, wait_until, write_generation, fixture_store
 
 G = "urn:test:graph"
 TTL = {"content-type": "text/turtle"}
