@@ -160,11 +160,11 @@ def test_cli_saved_query_table(store_dir):
     assert result.exit_code == 0
     assert result.output.splitlines() == [
         "operation  kind        value  maxValue  qualifier   text   countOf  stance      claimants  attributedTo"
-        "  documents  disagrees  claims",
+        "  documents  disagrees  sharedWith  claims",
         "---------  ----------  -----  --------  ----------  -----  -------  ----------  ---------  ------------"
-        "  ---------  ---------  -------------",
+        "  ---------  ---------  ----------  -------------",
         "bkr:op-2   bk:Injured  3                bk:Exactly  three           bk:Asserts"
-        "                           a.txt      false      bkr:claim-a25",
+        "                           a.txt      false                  bkr:claim-a25",
         "(1 row)",
     ]
 
@@ -189,7 +189,7 @@ def test_cli_saved_query_explain(store_dir):
 
 @pytest.mark.parametrize("fmt,start", [
     ("csv", "operation,kind,value,maxValue,qualifier,text,countOf,stance,claimants,attributedTo,documents,"
-            "disagrees,claims\r\nhttps://w3id.org/bukamal-kg/id/op-2,"),
+            "disagrees,sharedWith,claims\r\nhttps://w3id.org/bukamal-kg/id/op-2,"),
     ("tsv", "?operation\t?kind\t?value"),
     ("json", '{"head":{"vars":["operation","kind","value"'),
     ("xml", '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'),
