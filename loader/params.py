@@ -227,9 +227,12 @@ def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedN
     for s, lab in index.pairs:
         if members is None or s in members:
             by_label.setdefault(name_key(lab), set()).add(s)
-    close = difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)
+    # labels holding what was typed (a short form such as "Sikak" for "al-Sikak crossing") come first,
+    # then labels spelled alike
+    holding = sorted(k for k in by_label if len(wanted) >= 3 and wanted in k)[:5]
+    close = list(dict.fromkeys(holding + difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)))
     if not close:
-        close = sorted(k for k in by_label if wanted in k or k in wanted)[:5]
+        close = sorted(k for k in by_label if k in wanted)[:5]
     iris = list(dict.fromkeys(s for k in close for s in sorted(by_label[k])))
     cands = [f"{index.first_label(s)} <{s}>" for s in iris]
     kind = f" {p.cls}" if p.cls else ""

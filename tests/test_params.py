@@ -128,6 +128,8 @@ def test_valid_values(store, raw, expected):
     ({"thing": "Townsvile"},
      "t: parameter 'thing': nothing is labelled 'Townsvile'; close: Townsville <https://w3id.org/bukamal-kg/id/town>;"
      " Town District <https://w3id.org/bukamal-kg/id/town-district>"),
+    ({"thing": "District"},           # a short form: labels holding it come first
+     "t: parameter 'thing': nothing is labelled 'District'; close: Town District <https://w3id.org/bukamal-kg/id/town-district>"),
     ({"place": "US"},
      "t: parameter 'place': 'US' names <https://w3id.org/bukamal-kg/id/usa>, not a bk:Place"),
     ({"place": "bkr:usa"}, "t: parameter 'place': <https://w3id.org/bukamal-kg/id/usa> is not a bk:Place"),
