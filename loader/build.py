@@ -38,7 +38,8 @@ import pyoxigraph
 
 from . import __version__, config, evidence, grades, rules, shacl, shaclsparql, store
 from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
-from .parse import discover, parse_all
+from .errors import DataError
+from .parse import check_folder, discover, parse_all
 
 INFERRED = pyoxigraph.NamedNode(INFERRED_GRAPH)
 STAGES = ("parse", "evidence", "shacl", "reason", "load")
@@ -95,9 +96,15 @@ def input_hash(root: Path) -> str:
     here = Path(__file__).resolve().parent
     for mod in _CODE:
         h.update(f"code {mod}\n".encode() + (here / f"{mod}.py").read_bytes())
+    for name in ("ontology", "triples"):
+        check_folder(root, name)          # a broken link or a sub-folder: the error names it
     for p in input_files(root):
-        data = p.read_bytes()
-        h.update(f"file {p.relative_to(root).as_posix()} {len(data)}\n".encode() + data)
+        rel = p.relative_to(root).as_posix()
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise DataError(f"cannot read this file: {exc.strerror or exc}", file=rel) from None
+        h.update(f"file {rel} {len(data)}\n".encode() + data)
     return h.hexdigest()
 
 

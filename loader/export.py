@@ -72,7 +72,11 @@ def serialize_rdf(items, rdf_format: pyoxigraph.RdfFormat, prefixes: dict[str, s
     (pyoxigraph writes the prefixes in the order of its internal map, which is not the given order.)
     """
     if rdf_format == pyoxigraph.RdfFormat.JSON_LD:
-        return _compact_jsonld(pyoxigraph.serialize(items, format=rdf_format), prefixes)
+        try:
+            data = pyoxigraph.serialize(items, format=rdf_format)
+        except OSError as exc:        # "JSON-LD does not support RDF 1.2 yet": a triple term
+            raise UsageError(f"JSON-LD cannot hold this graph ({exc}); use turtle or ntriples") from None
+        return _compact_jsonld(data, prefixes)
     if rdf_format not in (pyoxigraph.RdfFormat.TURTLE, pyoxigraph.RdfFormat.TRIG):
         return pyoxigraph.serialize(items, format=rdf_format)
     data = pyoxigraph.serialize(items, format=rdf_format, prefixes=prefixes)

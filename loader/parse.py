@@ -103,10 +103,10 @@ class Parsed:
 _RDF_SUFFIXES = {".ttl", ".turtle", ".nt", ".n3", ".trig", ".nq", ".rdf", ".owl", ".jsonld", ".xml"}
 
 
-def _check_folder(root: Path, name: str) -> None:
-    """:class:`DataError` for what the build would otherwise skip without a word: a sub-folder of
-    ``name/``, or an RDF file there not named ``*.ttl`` (``doc.TTL``, ``doc.trig``). Other files (a
-    README) and hidden ones are left alone."""
+def check_folder(root: Path, name: str) -> None:
+    """:class:`DataError` for what the build would otherwise skip without a word (or fail on): a
+    sub-folder of ``name/``, a ``*.ttl`` that is not a readable file (a broken link), or an RDF file there
+    not named ``*.ttl`` (``doc.TTL``, ``doc.trig``). Other files (a README) and hidden ones are left alone."""
     folder = root / name
     if not folder.is_dir():
         return
@@ -117,6 +117,9 @@ def _check_folder(root: Path, name: str) -> None:
         if p.is_dir():
             raise DataError(f"the build reads only {name}/*.ttl, not sub-folders: move the files of {rel}/"
                             f" into {name}/ (or out of the project)", file=rel)
+        if p.suffix == ".ttl" and not p.is_file():
+            raise DataError("this is not a readable file (a link to nothing, or to itself?); fix or remove it",
+                            file=rel)
         if p.suffix != ".ttl" and p.suffix.lower() in _RDF_SUFFIXES:
             raise DataError(f"the build reads only {name}/*.ttl (Turtle, lower-case .ttl): rename or convert"
                             " this file, or move it out of the project", file=rel)
@@ -126,7 +129,7 @@ def discover(root: Path) -> list[SourceFile]:
     """The input files of a project, in build order; :class:`DataError` if the layout is wrong."""
     root = Path(root)
     for name in ("ontology", "triples"):
-        _check_folder(root, name)
+        check_folder(root, name)
     out: list[SourceFile] = []
     ontology = sorted((root / "ontology").glob("*.ttl"))
     if not ontology:
@@ -152,8 +155,12 @@ def discover(root: Path) -> list[SourceFile]:
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
+        pass
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):      # elsewhere, or a link loop
         return path.as_posix()
 
 

@@ -17,6 +17,8 @@ the query's order (use ORDER BY). A format that does not fit the result kind is 
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 
 import pyoxigraph
@@ -65,6 +67,15 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out) + "\n"
 
 
+# UTF-8 of what XML 1.0 forbids: C0 controls but tab and line breaks, and U+FFFE, U+FFFF
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def xml_unsafe(data: bytes) -> bool:
+    """Whether serialised XML holds characters XML 1.0 cannot carry (the serialiser writes them raw)."""
+    return _NOT_XML.search(data) is not None
+
+
 def format_result(result, fmt: str = "table", *, prefixes: Mapping[str, str] = PREFIXES) -> bytes:
     """Serialise a pyoxigraph query result in ``fmt`` (one of :data:`FORMATS`)."""
     if fmt not in FORMATS:
@@ -79,7 +90,7 @@ def format_result(result, fmt: str = "table", *, prefixes: Mapping[str, str] = P
         if fmt not in _GRAPH:
             raise UsageError(f"--format {fmt} is for SELECT and ASK results; this query gives a graph: "
                              "use turtle, ntriples, json (JSON-LD), xml (RDF/XML) or table")
-        return serialize_rdf(triples, _GRAPH[fmt], dict(prefixes))
+        return _checked(serialize_rdf(triples, _GRAPH[fmt], dict(prefixes)), fmt, "use turtle or ntriples")
     if fmt in ("turtle", "ntriples"):
         raise UsageError(f"--format {fmt} is for CONSTRUCT and DESCRIBE results; this query gives "
                          f"{'rows' if k == 'rows' else 'a boolean'}: use table, csv, tsv, json or xml")
@@ -89,4 +100,11 @@ def format_result(result, fmt: str = "table", *, prefixes: Mapping[str, str] = P
         names = [v.value for v in result.variables]
         rows = [[cell(sol[i], prefixes) for i in range(len(names))] for sol in result]
         return table(names, rows).encode("utf-8")
-    return result.serialize(format=_ROWS[fmt])
+    return _checked(result.serialize(format=_ROWS[fmt]), fmt, "use json, csv or tsv")
+
+
+def _checked(data: bytes, fmt: str, instead: str) -> bytes:
+    if fmt == "xml" and xml_unsafe(data):
+        raise UsageError("the answer holds characters XML 1.0 cannot carry (control characters, U+FFFE,"
+                         f" U+FFFF), so --format xml would write a broken document; {instead}")
+    return data

@@ -22,6 +22,7 @@ from .namespaces import BK, PREFIXES
 from .params import bind
 from .querycheck import LIST_SEPARATOR
 from .registry import SavedQuery
+from .sparqltext import has_dataset_clause
 
 
 def run(query: SavedQuery, raw_params: Mapping[str, str], store, *, substitutions=None):
@@ -30,7 +31,8 @@ def run(query: SavedQuery, raw_params: Mapping[str, str], store, *, substitution
     Solutions come back with their list columns normalised (:func:`normalise`)."""
     subs = bind(query, raw_params, store) if substitutions is None else substitutions
     try:
-        result = store.query(query.text, use_default_graph_as_union=True, substitutions=subs or None)
+        result = store.query(query.text, use_default_graph_as_union=not has_dataset_clause(query.text),
+                             substitutions=subs or None)
         return normalise(query, result)
     except SyntaxError as exc:  # the registry parsed it; only a changed engine gets here
         raise QueryError(f"{query.name}: {exc}") from None

@@ -409,12 +409,22 @@ def longest_bang_chain(blanked: str) -> int:
     return max((m.group().count("!") for m in _BANG_CHAIN.finditer(blanked)), default=0)
 
 
-def undeclared_prefixes(text: str, predeclared=()) -> list[str]:
+def has_dataset_clause(text: str) -> bool:
+    """Whether the query names its own dataset (``FROM`` / ``FROM NAMED``). Such a query must run on
+    that dataset: the union of all graphs as default graph applies only to queries without one."""
+    if "from" not in text.lower():
+        return False
+    return any(t.kind == "word" and t.upper == "FROM" for t in tokenize(text))
+
+
+def undeclared_prefix_uses(text: str, predeclared=()) -> list[tuple[str, int]]:
     """Prefixes used in prefixed names of ``text`` (``foo`` for ``foo:Bar``) that no ``PREFIX`` in it
-    declares and that are not in ``predeclared``, in order of first use."""
+    declares and that are not in ``predeclared``, in order of first use, each with the offset of that
+    first use."""
     tokens = tokenize(text)
-    declared, used = set(predeclared), []
+    declared, used, offset = set(predeclared), {}, 0
     for i, t in enumerate(tokens):
+        start, offset = offset, offset + len(t.text)
         if t.kind != "word" or ":" not in t.text:
             continue
         j = significant(tokens, i, -1)
@@ -422,21 +432,31 @@ def undeclared_prefixes(text: str, predeclared=()) -> list[str]:
         if j is not None and tokens[j].upper == "PREFIX":
             declared.add(name)
         elif name not in used:
-            used.append(name)
-    return [name for name in used if name not in declared]
+            used[name] = start
+    return [(name, at) for name, at in used.items() if name not in declared]
 
 
-def prefix_message(message: str, text: str, predeclared=()) -> str | None:
-    """For the engine's "Prefix not found" syntax error (whose text lists every token it expected), a
-    sentence naming the undeclared prefixes; None for any other message."""
-    if "Prefix not found" not in message:
+def undeclared_prefixes(text: str, predeclared=()) -> list[str]:
+    """The names of :func:`undeclared_prefix_uses`."""
+    return [name for name, _ in undeclared_prefix_uses(text, predeclared)]
+
+
+def prefix_message(message: str, text: str, predeclared=()) -> tuple[str, int, int] | None:
+    """For a syntax error in a query that uses prefixes it does not declare: a sentence naming them,
+    with the line and column (both from 1) of the first such use; None when every prefix is declared.
+    The engine often stops elsewhere (an undeclared prefix inside an expression reads to it as some
+    other token), so its own message would mislead."""
+    uses = undeclared_prefix_uses(text, predeclared)
+    if not uses:
         return None
-    names = undeclared_prefixes(text, predeclared)
-    if not names:
-        return None
+    names = [name for name, _ in uses]
+    at = min(offset for _, offset in uses)
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
     listed = ", ".join(f"{n}:" for n in names)
     return (f"undeclared prefix{'es' if len(names) > 1 else ''} {listed}; declare "
-            f"{'them' if len(names) > 1 else 'it'} first, e.g. PREFIX {names[0]}: <http://example.org/>")
+            f"{'them' if len(names) > 1 else 'it'} first, e.g. PREFIX {names[0]}: <http://example.org/>",
+            line, column)
 
 
 def uses_service(blanked: str, raw: str | None = None) -> bool:

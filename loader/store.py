@@ -35,7 +35,8 @@ import pyoxigraph
 
 from .errors import QueryError, StoreError
 from .functions import unknown_function
-from .sparqltext import blank, literal_free_views, longest_bang_chain, nesting_depth, prefix_message, uses_service
+from .sparqltext import (blank, has_dataset_clause, literal_free_views, longest_bang_chain, nesting_depth,
+                         prefix_message, uses_service)
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -101,14 +102,15 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
         raise QueryError(f"the query nests (or chains '!') {depth} levels deep; at most {MAX_QUERY_DEPTH}"
                          " are accepted", file=file)
     try:
-        return store.query(text, use_default_graph_as_union=True, **options)
+        return store.query(text, use_default_graph_as_union=not has_dataset_clause(text), **options)
     except SyntaxError as exc:
         msg = exc.msg or str(exc)
         m = _QUERY_ERROR.match(msg)
-        plain = prefix_message(msg, text, options.get("prefixes") or ())
-        if plain is not None:
-            msg = (m.group() if m else "") + plain
-        elif len(msg) > 300:                 # pyoxigraph lists every token it expected
+        prefixes = prefix_message(msg, text, options.get("prefixes") or ())
+        if prefixes is not None:
+            plain, line, column = prefixes
+            raise QueryError(f"invalid SPARQL: {plain}", file=file or "query", line=line, column=column) from None
+        if len(msg) > 300:                   # pyoxigraph lists every token it expected
             msg = msg[:300].rstrip() + " …"
         if m:
             raise QueryError(f"invalid SPARQL: {msg[m.end():]}", file=file or "query",

@@ -130,7 +130,7 @@ def test_a_changed_input_rebuilds(mini, tmp_path):
     assert build(mini, store_dir).generation == "gen-000002"
 
 
-@pytest.mark.parametrize("breakage", ["syntax", "evidence", "shacl"])
+@pytest.mark.parametrize("breakage", ["syntax", "evidence", "shacl", "broken-link", "link-loop"])
 def test_a_failed_build_leaves_the_current_store_untouched(mini, tmp_path, cli, breakage):
     store_dir = tmp_path / "store"
     build(mini, store_dir)
@@ -140,10 +140,16 @@ def test_a_failed_build_leaves_the_current_store_untouched(mini, tmp_path, cli, 
         edit(doc, "bkr:iaf bk:partOf bkr:israel .", "bkr:iaf bk:partOf bkr:israel")
     elif breakage == "evidence":
         edit(doc, "bk:startOffset 17 ;", "bk:startOffset 16 ;")
-    else:
+    elif breakage == "shacl":
         edit(doc, '    rdfs:label "Airstrike on the Imam Ali base, 1 June 2021"@en ;\n', "")
+    else:
+        link = mini / "triples" / "extra.ttl"
+        link.symlink_to(link if breakage == "link-loop" else tmp_path / "nothing-here.ttl")
     result = cli("build", "--root", mini, "--store", store_dir)
     assert result.exit_code == 1
+    if breakage in ("broken-link", "link-loop"):
+        assert result.stderr == ("error: triples/extra.ttl: this is not a readable file (a link to nothing, or to"
+                                 " itself?); fix or remove it\n")
     assert (store_dir / "CURRENT").read_text(encoding="utf-8") == "gen-000001\n"
     assert generations(store_dir) == ["gen-000001"]
     assert sorted(p.name for p in store_dir.iterdir()) == ["CURRENT", "LOCK", "gen-000001"]
@@ -215,6 +221,18 @@ def test_construct_as_ntriples_and_ask_as_table(mini_store, tmp_path, cli):
     assert (a.exit_code, a.stdout) == (0, "true\n")
 
 
+def test_a_query_naming_its_dataset_runs_on_it(mini_store, tmp_path, cli):
+    path = tmp_path / "from.rq"
+    for dataset, n in (("", 202), ("FROM bkg:doc-000", 65), ("FROM bkg:doc-000 FROM bkg:shared", 70),
+                       ("FROM <urn:nothing>", 0), ("FROM NAMED bkg:doc-000", 0)):
+        path.write_text(f"SELECT (COUNT(*) AS ?n) {dataset} WHERE {{ ?s ?p ?o }}", encoding="utf-8")
+        assert cli("query", path, "--store", mini_store, "--format", "csv").stdout == f"n\n{n}\n", dataset
+    path.write_text("SELECT ?g (COUNT(*) AS ?n) FROM NAMED bkg:shared { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                    encoding="utf-8")
+    assert cli("query", path, "--store", mini_store, "--format", "csv").stdout == \
+        "g,n\nhttps://w3id.org/bukamal-kg/graph/shared,5\n"
+
+
 def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
     (tmp_path / "bad.rq").write_text("SELECT * WHERE {\n  ?s ?p }", encoding="utf-8")
     (tmp_path / "q.rq").write_text(ROWS_QUERY, encoding="utf-8")
@@ -245,7 +263,7 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
     undeclared = tmp_path / "undeclared.rq"
     undeclared.write_text("SELECT * WHERE {\n  ?s a foo:Bar ; bk:partOf ?o }", encoding="utf-8")
     unknown = cli("query", undeclared, "--store", mini_store)
-    assert (unknown.exit_code, unknown.stderr) == (1, f"error: {undeclared}:2:15: invalid SPARQL: undeclared prefix "
+    assert (unknown.exit_code, unknown.stderr) == (1, f"error: {undeclared}:2:8: invalid SPARQL: undeclared prefix "
                                                       "foo:; declare it first, e.g. PREFIX foo: <http://example.org/>\n")
     unknown_fn = tmp_path / "function.rq"
     unknown_fn.write_text("SELECT ?x WHERE { BIND(<http://example.org/f>(1) AS ?x) }", encoding="utf-8")
@@ -256,6 +274,22 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
     at_limit = tmp_path / "at-limit.rq"
     at_limit.write_text("ASK { FILTER(" + "!" * 256 + "true) }", encoding="utf-8")
     assert cli("query", at_limit, "--store", mini_store, "--format", "json").stdout == '{"head":{},"boolean":true}'
+
+
+def test_answers_a_format_cannot_hold_are_refused(mini_store, tmp_path, cli):
+    cases = (("CONSTRUCT { <urn:s> <urn:p> <<( <urn:a> <urn:b> <urn:c> )>> } WHERE {}", "json",
+              "error: JSON-LD cannot hold this graph (JSON-LD does not support RDF 1.2 yet); use turtle or ntriples\n"),
+             ('SELECT ?x WHERE { BIND("a\\u0000b" AS ?x) }', "xml",
+              "error: the answer holds characters XML 1.0 cannot carry (control characters, U+FFFE, U+FFFF), so"
+              " --format xml would write a broken document; use json, csv or tsv\n"),
+             ('CONSTRUCT { <urn:s> <urn:p> ?x } WHERE { BIND("a\\uFFFFb" AS ?x) }', "xml",
+              "error: the answer holds characters XML 1.0 cannot carry (control characters, U+FFFE, U+FFFF), so"
+              " --format xml would write a broken document; use turtle or ntriples\n"))
+    for text, fmt, message in cases:
+        path = tmp_path / "q.rq"
+        path.write_text(text, encoding="utf-8")
+        refused = cli("query", path, "--store", mini_store, "--format", fmt)
+        assert (refused.exit_code, refused.stdout, refused.stderr) == (2, "", message)
 
 
 def test_debug_shows_the_traceback(tmp_path, cli):

@@ -224,6 +224,22 @@ def test_a_query_with_a_dataset_goes_to_a_worker(here, there):
         "o\r\nurn:o1\r\nurn:o2\r\n"
 
 
+def test_a_query_naming_its_dataset_runs_on_it(there):
+    count = "SELECT (COUNT(*) AS ?n) {} WHERE {{ ?s ?p ?o }}"
+    # without one, the default graph is the union of the named graphs, read graph by graph (Oxigraph):
+    # the triple stated in two graphs is counted twice there (DISTINCT counts it once)
+    for dataset, n in (("", 1015), ("FROM <urn:g1>", 11), ("FROM <urn:g2>", 4), ("FROM <urn:nothing>", 0),
+                       ("FROM <urn:g1> FROM <urn:g2>", 15),          # read graph by graph, as the union
+                       ("FROM NAMED <urn:g1>", 0)):                   # named graphs only: an empty default graph
+        assert _get(there, count.format(dataset), "text/csv").text == f"n\r\n{n}\r\n", dataset
+    named = "SELECT ?g (COUNT(*) AS ?n) FROM NAMED <urn:g2> WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    assert _get(there, named, "text/csv").text == "g,n\r\nurn:g2,4\r\n"
+    # the protocol's dataset overrides the query's, and a graph given twice is counted once
+    twice = [("query", count.format("FROM <urn:g2>")), ("default-graph-uri", "urn:g1"), ("default-graph-uri", "urn:g1")]
+    assert httpx.get(there.url + "/sparql", params=twice, headers={"accept": "text/csv"}, timeout=20).text == \
+        "n\r\n11\r\n"
+
+
 def _posts(srv, query: str) -> tuple[httpx.Response, httpx.Response]:
     direct = httpx.post(srv.url + "/query", content=query, timeout=20,
                         headers={"content-type": "application/sparql-query", "accept": "text/tab-separated-values"})

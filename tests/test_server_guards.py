@@ -44,6 +44,8 @@ CASES = [
      b'SELECT ?x WHERE { BIND("a\\u0000b" AS ?x) }', 406, "not_acceptable"),
     ("rdfxml-cannot-carry-uffff", "POST", "/sparql", {**Q, "accept": "application/rdf+xml"},
      b'CONSTRUCT { <urn:s> <urn:p> ?x } WHERE { BIND("a\\uFFFFb" AS ?x) }', 406, "not_acceptable"),
+    ("jsonld-cannot-carry-a-triple-term", "POST", "/sparql", {**Q, "accept": "application/ld+json"},
+     b"CONSTRUCT { <urn:s> <urn:p> <<( <urn:a> <urn:b> <urn:c> )>> } WHERE {}", 406, "not_acceptable"),
     ("construct-as-csv", "GET", "/sparql?query=CONSTRUCT%20WHERE%20%7B%7D", {"accept": "text/csv"}, None, 406,
      "not_acceptable"),
     ("method-delete", "DELETE", "/sparql", {}, None, 405, "method_not_allowed"),
@@ -175,7 +177,7 @@ def test_bad_input(server, case):
     assert "Traceback" not in payload["message"] and "/tmp" not in payload["message"]
     assert str(server.settings.store_dir) not in r.text
     if case[0] == "unknown-prefix":
-        assert payload["message"] == ("the query is not valid SPARQL: error at 1:24: undeclared prefix foo:; "
+        assert payload["message"] == ("the query is not valid SPARQL: error at 1:17: undeclared prefix foo:; "
                                       "declare it first, e.g. PREFIX foo: <http://example.org/>")
     if status == 405:
         assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}

@@ -68,11 +68,16 @@ def test_undeclared_prefixes(text, predeclared, names):
     assert undeclared_prefixes(text, predeclared) == names
 
 
-def test_prefix_message_replaces_the_engine_token_list_only_for_unknown_prefixes():
+def test_prefix_message_names_undeclared_prefixes_at_their_first_use():
     assert prefix_message("error at 1:20: expected one of Prefix not found, ['%'], ['-']",
                           "SELECT * { ?s a foo:Bar ; ex:p ?o }") == (
-        "undeclared prefixes foo:, ex:; declare them first, e.g. PREFIX foo: <http://example.org/>")
-    assert prefix_message("error at 1:9: expected one of '{', WHERE", "SELECT * foo:x") is None
+        "undeclared prefixes foo:, ex:; declare them first, e.g. PREFIX foo: <http://example.org/>", 1, 17)
+    # inside an expression the engine stops at the end of the text, expecting some other token
+    assert prefix_message("error at 1:37: expected ENCODE_FOR_URI", "SELECT ?x WHERE {BIND(bk:foo AS ?x)}") == (
+        "undeclared prefix bk:; declare it first, e.g. PREFIX bk: <http://example.org/>", 1, 23)
+    assert prefix_message("error at 2:1: x", "PREFIX ex: <urn:e:>\nASK {\n  FILTER(?o = ex:a || ?o = xsd:int)}") == (
+        "undeclared prefix xsd:; declare it first, e.g. PREFIX xsd: <http://example.org/>", 3, 28)
+    assert prefix_message("error at 1:9: expected one of '{', WHERE", "SELECT * <urn:x>") is None
 
 
 @pytest.mark.parametrize("text, kind", [

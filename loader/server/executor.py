@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,8 @@ import pyoxigraph
 from ..errors import BukamalError
 from ..functions import custom_aggregate_functions, custom_functions, unknown_function
 from ..namespaces import PREFIXES
-from ..sparqltext import prefix_message
+from ..results import xml_unsafe
+from ..sparqltext import has_dataset_clause, prefix_message
 from .httperrors import HttpError, error_body, from_project_error, scrub_paths
 from .negotiation import RDF, RDF_OFFERS, RESULT_OFFERS, RESULTS, negotiate
 
@@ -96,23 +96,28 @@ def serialize(result, accept: str | None, max_bytes: int, *, forced: str | None 
     out = _Capped(max_bytes)
     if graph:
         fmt = getattr(pyoxigraph.RdfFormat, RDF[media])
-        if fmt.name in _PREFIXED:
-            pyoxigraph.serialize(result, out, fmt, prefixes=PREFIXES if prefixes is None else prefixes)
-        else:
-            pyoxigraph.serialize(result, out, fmt)
+        try:
+            if fmt.name in _PREFIXED:
+                pyoxigraph.serialize(result, out, fmt, prefixes=PREFIXES if prefixes is None else prefixes)
+            else:
+                pyoxigraph.serialize(result, out, fmt)
+        except OSError as exc:
+            if "does not support" not in str(exc):     # a store that failed while the answer was read
+                raise
+            # "JSON-LD does not support RDF 1.2 yet": the graph holds a triple term
+            raise HttpError(406, "not_acceptable", f"{media} cannot hold this graph ({exc}); ask for "
+                            + ", ".join(m for m in offers if m != media)) from None
     else:
         result.serialize(out, getattr(pyoxigraph.QueryResultsFormat, RESULTS[media]))
     content_type = media + "; charset=utf-8" if media.startswith("text/") else media
     body = out.value()
-    if media.endswith("xml") and _NOT_XML.search(body):
+    if media.endswith("xml") and xml_unsafe(body):
         raise HttpError(406, "not_acceptable", "the answer holds characters XML 1.0 cannot carry (control"
                         " characters, U+FFFE, U+FFFF); ask for JSON, CSV, TSV or an RDF text format")
     return Reply(200, content_type, body)
 
 
 _PREFIXED = {"Turtle", "TriG", "RDF/XML"}
-# UTF-8 of what XML 1.0 forbids: C0 controls but tab and line breaks, and U+FFFE, U+FFFF
-_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
 def _graph_terms(iris, what: str) -> list:
@@ -131,17 +136,19 @@ def run_query(store, job: dict, max_bytes: int) -> Reply:
     if job.get("base_iri"):
         kwargs["base_iri"] = job["base_iri"]
     if job.get("default_graphs") is None and job.get("named_graphs") is None:
-        kwargs["use_default_graph_as_union"] = True
-    else:
-        kwargs["default_graph"] = _graph_terms(job.get("default_graphs") or [], "default-graph-uri")
-        kwargs["named_graphs"] = _graph_terms(job.get("named_graphs") or [], "named-graph-uri")
+        # the union of the named graphs, unless the query names its dataset (FROM / FROM NAMED)
+        kwargs["use_default_graph_as_union"] = not has_dataset_clause(job["query"])
+    else:        # the protocol's dataset overrides the query's; a graph named twice counts once
+        kwargs["default_graph"] = _graph_terms(dict.fromkeys(job.get("default_graphs") or []), "default-graph-uri")
+        kwargs["named_graphs"] = _graph_terms(dict.fromkeys(job.get("named_graphs") or []), "named-graph-uri")
     try:
         result = store.query(job["query"], **kwargs)
     except SyntaxError as exc:
         message = str(exc)
-        plain = prefix_message(message, job["query"])
-        if plain is not None:
-            message = message[:message.index(": ") + 2] + plain if message.startswith("error at ") else plain
+        prefixes = prefix_message(message, job["query"])
+        if prefixes is not None:
+            plain, line, column = prefixes
+            message = f"error at {line}:{column}: {plain}"
         raise HttpError(400, "bad_query", f"the query is not valid SPARQL: {message}") from None
     except RuntimeError as exc:
         if unknown_function(exc):
