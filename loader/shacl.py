@@ -41,10 +41,13 @@ class Result:
     message: str
     shape: str
     value: str
+    check: str = ""     # the constraint that failed (sh:datatype, sh:minCount, ...): one shape may fail several
 
     def lines(self) -> list[str]:
         out = [f"  {self.file}: {self.focus}", f"      path:    {self.path}", f"      message: {self.message}",
                f"      shape:   {self.shape}"]
+        if self.check:
+            out.append(f"      check:   {self.check}")
         if self.value:
             out.append(f"      value:   {self.value}")
         return out
@@ -159,14 +162,21 @@ def validate(parsed: Parsed) -> ShaclSummary:
             path=_path(report, report.value(r, SH.resultPath), prefixes),
             message=" / ".join(sorted(str(m) for m in report.objects(r, SH.resultMessage))) or "(no message)",
             shape=_show(shape, prefixes) if isinstance(shape, rdflib.URIRef) else _shape_name(shapes, shape, prefixes),
-            value=_show(report.value(r, SH.value), prefixes)))
+            value=_show(report.value(r, SH.value), prefixes),
+            check=check_name(report.value(r, SH.sourceConstraintComponent))))
     return summarise(results, shapes)
+
+
+def check_name(component) -> str:
+    """``sh:datatype`` for ``sh:DatatypeConstraintComponent`` ("" for none)."""
+    name = str(component or "").rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    return f"sh:{name[:1].lower()}{name[1:]}" if name else ""
 
 
 def summarise(results: list, shapes) -> "ShaclSummary":
     """Sorted results → the summary (warnings and infos), or :class:`ShapeError` listing every violation.
     Shared by this module (pyshacl) and :mod:`loader.shaclsparql`, so both report the same way."""
-    results.sort(key=lambda x: (x.file, x.focus, x.path, x.message, x.value))
+    results.sort(key=lambda x: (x.file, x.focus, x.path, x.message, x.value, x.check))
     violations = [x for x in results if x.severity == "Violation"]
     if violations:
         lines = [f"SHACL validation failed: {len(violations)} violation{'s' if len(violations) != 1 else ''}"]

@@ -454,5 +454,5 @@ def report(parsed, shapes: rdflib.Graph, found: list[Finding]):
             message=" / ".join(f.messages) or "(no message)",
             shape=shacl._show(f.shape, prefixes) if isinstance(f.shape, rdflib.URIRef)
             else shacl._shape_name(shapes, f.shape, prefixes),
-            value=shacl._show(f.value, prefixes)))
+            value=shacl._show(f.value, prefixes), check=shacl.check_name(f.component)))
     return shacl.summarise(results, shapes)

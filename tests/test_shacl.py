@@ -1,4 +1,4 @@
-"""Stage 3: SHACL violations fail the build with a report naming focus node, path, message and file."""
+"""Stage 3: SHACL violations fail the build with a report naming focus node, path, message, shape, the failed check and file."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ MISSING_LABEL_ERROR = [             # what `bukamal build` prints when LABEL is 
     "      path:    rdfs:label",
     "      message: an operation needs an rdfs:label",
     "      shape:   bks:OperationShape (property rdfs:label)",
+    "      check:   sh:minCount",
 ]
 
 
@@ -35,6 +36,7 @@ def test_a_violation_names_focus_node_path_message_shape_and_file(mini):
         "      path:    rdfs:label",
         "      message: an operation needs an rdfs:label",
         "      shape:   bks:OperationShape (property rdfs:label)",
+        "      check:   sh:minCount",
     ]
 
 
@@ -52,11 +54,13 @@ def test_violations_are_all_listed_with_the_offending_value(mini):
         "      path:    bk:hasAgent",
         "      message: bk:hasAgent must point to a bk:Actor",
         "      shape:   bks:OperationShape (property bk:hasAgent)",
+        "      check:   sh:class",
         "      value:   bkr:imam-ali-base",
         "  triples/doc-000.ttl: bkr:op-2021-06-01-strike",
         "      path:    rdfs:label",
         "      message: an operation needs an rdfs:label",
         "      shape:   bks:OperationShape (property rdfs:label)",
+        "      check:   sh:minCount",
     ]
 
 
@@ -64,7 +68,7 @@ def test_cli_build_with_a_violation_exits_1_and_prints_the_report(mini, tmp_path
     edit(mini / "triples" / "doc-000.ttl", LABEL, "")
     result = cli("build", "--root", mini, "--store", tmp_path / "store")
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-5:] == MISSING_LABEL_ERROR
+    assert result.stderr.splitlines()[-6:] == MISSING_LABEL_ERROR
     assert not (tmp_path / "store" / "CURRENT").exists()
 
 
@@ -95,6 +99,7 @@ def test_warnings_are_reported_but_do_not_fail(mini, tmp_path, cli):
         "      path:    rdfs:label",
         "      message: an operation needs an rdfs:label",
         "      shape:   bks:OperationShape (property rdfs:label)",
+        "      check:   sh:minCount",
     ]
 
 
@@ -113,7 +118,7 @@ def test_shapes_the_compiler_does_not_cover_are_validated_by_pyshacl_and_the_bui
     edit(mini / "triples" / "doc-000.ttl", LABEL, "")
     result = cli("build", "--root", mini, "--store", tmp_path / "store")
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-5:] == MISSING_LABEL_ERROR
+    assert result.stderr.splitlines()[-6:] == MISSING_LABEL_ERROR
 
 
 @pytest.mark.parametrize("message", [None, "m"])
