@@ -33,7 +33,7 @@ from collections.abc import Mapping
 import pyoxigraph
 
 from .errors import ParameterError
-from .labels import label_index, name_key
+from .labels import label_index, loose_key, name_key
 from .namespaces import PREFIXES
 from .registry import Param, SavedQuery, _enum_is_iri, _is_project_pname, _parse_date, expand_pname
 
@@ -207,6 +207,9 @@ def _close_iris(iri: str, store, p: Param) -> list[str]:
     return difflib.get_close_matches(iri, iris, n=3, cutoff=0.8)
 
 
+_LINKING_WORDS = {"a", "an", "the", "of", "in", "at", "on", "and", "near", "al", "el"}
+
+
 def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedNode:
     index = label_index(store)
     wanted = name_key(value)
@@ -227,9 +230,12 @@ def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedN
     for s, lab in index.pairs:
         if members is None or s in members:
             by_label.setdefault(name_key(lab), set()).add(s)
-    # labels holding what was typed (a short form such as "Sikak" for "al-Sikak crossing") come first,
-    # then labels spelled alike
+    # labels holding what was typed (a short form such as "Sikak" for "al-Sikak crossing"), then labels
+    # holding each word typed ("June 2018 airstrike"), shortest first, then labels spelled alike
     holding = sorted(k for k in by_label if len(wanted) >= 3 and wanted in k)[:5]
+    words = [w for w in loose_key(value).split() if w not in _LINKING_WORDS]
+    if len(words) > 1:
+        holding += sorted((k for k in by_label if all(w in loose_key(k) for w in words)), key=lambda k: (len(k), k))[:5]
     close = list(dict.fromkeys(holding + difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)))
     if not close:
         close = sorted(k for k in by_label if k in wanted)[:5]

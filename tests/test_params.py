@@ -130,6 +130,9 @@ def test_valid_values(store, raw, expected):
      " Town District <https://w3id.org/bukamal-kg/id/town-district>"),
     ({"thing": "District"},           # a short form: labels holding it come first
      "t: parameter 'thing': nothing is labelled 'District'; close: Town District <https://w3id.org/bukamal-kg/id/town-district>"),
+    ({"thing": "district of the town"},  # every word typed, in any order
+     "t: parameter 'thing': nothing is labelled 'district of the town'; close: Town District"
+     " <https://w3id.org/bukamal-kg/id/town-district>"),
     ({"place": "US"},
      "t: parameter 'place': 'US' names <https://w3id.org/bukamal-kg/id/usa>, not a bk:Place"),
     ({"place": "bkr:usa"}, "t: parameter 'place': <https://w3id.org/bukamal-kg/id/usa> is not a bk:Place"),
