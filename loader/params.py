@@ -230,12 +230,11 @@ def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedN
     for s, lab in index.pairs:
         if members is None or s in members:
             by_label.setdefault(name_key(lab), set()).add(s)
-    # labels holding what was typed (a short form such as "Sikak" for "al-Sikak crossing"), then labels
-    # holding each word typed ("June 2018 airstrike"), shortest first, then labels spelled alike
-    holding = sorted(k for k in by_label if len(wanted) >= 3 and wanted in k)[:5]
+    # labels holding what was typed (a short form such as "Sikak" for "al-Sikak crossing") or each word
+    # typed ("June 2018 airstrike"), shortest first, then labels spelled alike
     words = [w for w in loose_key(value).split() if w not in _LINKING_WORDS]
-    if len(words) > 1:
-        holding += sorted((k for k in by_label if all(w in loose_key(k) for w in words)), key=lambda k: (len(k), k))[:5]
+    holding = sorted((k for k in by_label if (len(wanted) >= 3 and wanted in k)
+                      or (len(words) > 1 and all(w in loose_key(k) for w in words))), key=lambda k: (len(k), k))[:5]
     close = list(dict.fromkeys(holding + difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)))
     if not close:
         close = sorted(k for k in by_label if k in wanted)[:5]
