@@ -168,9 +168,16 @@ def validate(parsed: Parsed) -> ShaclSummary:
 
 
 def check_name(component) -> str:
-    """``sh:datatype`` for ``sh:DatatypeConstraintComponent`` ("" for none)."""
-    name = str(component or "").rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
-    return f"sh:{name[:1].lower()}{name[1:]}" if name else ""
+    """The parameter a constraint component is known by: ``sh:datatype`` for
+    ``sh:DatatypeConstraintComponent``, ``sh:sparql`` for SPARQL-based constraints; another component (not
+    in the ``sh:`` namespace) by its own IRI; "" for none."""
+    iri = str(component or "")
+    if not iri:
+        return ""
+    if not iri.startswith(str(SH)) or not iri.endswith("ConstraintComponent"):
+        return compact_iri(iri, PREFIXES)
+    name = iri[len(str(SH)):].removesuffix("ConstraintComponent")
+    return "sh:sparql" if name == "SPARQL" else f"sh:{name[:1].lower()}{name[1:]}"
 
 
 def summarise(results: list, shapes) -> "ShaclSummary":

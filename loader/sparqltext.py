@@ -429,6 +429,8 @@ def undeclared_prefix_uses(text: str, predeclared=()) -> list[tuple[str, int]]:
             continue
         j = significant(tokens, i, -1)
         name = t.text.split(":", 1)[0]
+        if name == "_":                   # a blank node label (_:b), not a prefix
+            continue
         if j is not None and tokens[j].upper == "PREFIX":
             declared.add(name)
         elif name not in used:
@@ -441,16 +443,27 @@ def undeclared_prefixes(text: str, predeclared=()) -> list[str]:
     return [name for name, _ in undeclared_prefix_uses(text, predeclared)]
 
 
+_ENGINE_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
 def prefix_message(message: str, text: str, predeclared=()) -> tuple[str, int, int] | None:
     """For a syntax error in a query that uses prefixes it does not declare: a sentence naming them,
-    with the line and column (both from 1) of the first such use; None when every prefix is declared.
-    The engine often stops elsewhere (an undeclared prefix inside an expression reads to it as some
-    other token), so its own message would mislead."""
+    with the line and column (both from 1) of the first such use; None when every prefix is declared,
+    or when the engine stopped before that first use (the error there comes first). The engine often
+    stops after it (an undeclared prefix inside an expression reads to it as some other token), so
+    its own message would mislead."""
     uses = undeclared_prefix_uses(text, predeclared)
     if not uses:
         return None
     names = [name for name, _ in uses]
     at = min(offset for _, offset in uses)
+    stopped = _ENGINE_POSITION.match(message)
+    if "Prefix not found" not in message and stopped is not None:
+        line, column = int(stopped.group(1)), int(stopped.group(2))
+        lines = text.split("\n")
+        engine_at = sum(len(x) + 1 for x in lines[:line - 1]) + column - 1
+        if engine_at < at:            # the engine stopped before the first undeclared prefix: its error first
+            return None
     line = text.count("\n", 0, at) + 1
     column = at - (text.rfind("\n", 0, at) + 1) + 1
     listed = ", ".join(f"{n}:" for n in names)

@@ -133,7 +133,7 @@ def test_cli_queries_lists_every_query():
     registry = load_registry(QUERIES_DIR)
     assert titles == [f"{q.name}  {q.title}" for q in registry]
     assert ("    --param site=IRI|LABEL  (optional) the struck facility, place or group, or where it happened"
-            " (or a place that contains it, a group it belongs to, or a group that controls it)") in lines
+            " (or a place that contains it, a group it belongs to, or a group that controls the struck facility)") in lines
     assert "    --param from=YYYY[-MM[-DD]]  (optional, from the first day) only attacks that may have happened" \
            " on or after this date" in lines
     assert "    --param radius=N  (optional, default 50, 0..20000) search radius in km for coordinates and" \

@@ -75,9 +75,15 @@ def test_prefix_message_names_undeclared_prefixes_at_their_first_use():
     # inside an expression the engine stops at the end of the text, expecting some other token
     assert prefix_message("error at 1:37: expected ENCODE_FOR_URI", "SELECT ?x WHERE {BIND(bk:foo AS ?x)}") == (
         "undeclared prefix bk:; declare it first, e.g. PREFIX bk: <http://example.org/>", 1, 23)
-    assert prefix_message("error at 2:1: x", "PREFIX ex: <urn:e:>\nASK {\n  FILTER(?o = ex:a || ?o = xsd:int)}") == (
+    assert prefix_message("error at 3:37: expected one of PREDICATE, STRBEFORE",
+                          "PREFIX ex: <urn:e:>\nASK {\n  FILTER(?o = ex:a || ?o = xsd:int)}") == (
         "undeclared prefix xsd:; declare it first, e.g. PREFIX xsd: <http://example.org/>", 3, 28)
     assert prefix_message("error at 1:9: expected one of '{', WHERE", "SELECT * <urn:x>") is None
+    # a blank node label is no prefix; an error the engine met before the first undeclared prefix comes first
+    assert prefix_message("error at 1:26: expected OPTIONAL", "SELECT * WHERE { _:b ex:p ?o }") == (
+        "undeclared prefix ex:; declare it first, e.g. PREFIX ex: <http://example.org/>", 1, 22)
+    assert prefix_message("error at 1:17: expected DISTINCT", "SELECT  WHERE { ?s ex:p ?o }") is None
+    assert prefix_message("error at 2:1: x", "SELECT * WHERE { _:b ?p ?o . FILTER( }\n") is None
 
 
 @pytest.mark.parametrize("text, kind", [

@@ -149,3 +149,14 @@ def test_a_pattern_must_suit_both_validators(mini, tmp_path, cli, pattern, probl
     else:
         assert result.exit_code == 1
         assert result.stderr.splitlines()[-1].endswith(f"is not a valid regular expression ({problem})")
+
+
+def test_the_failed_check_is_named_by_its_parameter():
+    from rdflib import URIRef
+    from rdflib.namespace import SH
+
+    from loader.shacl import check_name
+
+    assert [check_name(c) for c in (SH.DatatypeConstraintComponent, SH.MinCountConstraintComponent,
+                                    SH.SPARQLConstraintComponent, URIRef("https://w3id.org/bukamal-kg/ontology#X"),
+                                    None)] == ["sh:datatype", "sh:minCount", "sh:sparql", "bk:X", ""]
