@@ -18,7 +18,6 @@ the query's order (use ORDER BY). A format that does not fit the result kind is 
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 
 import pyoxigraph
