@@ -1,1 +1,0 @@
-LOAD <http://127.0.0.1:18799/plain-load>
