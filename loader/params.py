@@ -233,8 +233,13 @@ def _resolve_label(value: str, p: Param, store, where: str) -> pyoxigraph.NamedN
     # labels holding what was typed (a short form such as "Sikak" for "al-Sikak crossing") or each word
     # typed ("June 2018 airstrike"), shortest first, then labels spelled alike
     words = [w for w in loose_key(value).split() if w not in _LINKING_WORDS]
-    holding = sorted((k for k in by_label if (len(wanted) >= 3 and wanted in k)
-                      or (len(words) > 1 and all(w in loose_key(k) for w in words))), key=lambda k: (len(k), k))[:5]
+    def holds(k: str) -> bool:
+        if len(wanted) >= 3 and wanted in k:
+            return True
+        loose = loose_key(k) if len(words) > 1 else ""
+        return bool(loose) and all(w in loose for w in words)
+
+    holding = sorted(filter(holds, by_label), key=lambda k: (len(k), k))[:5]
     close = list(dict.fromkeys(holding + difflib.get_close_matches(wanted, list(by_label), n=5, cutoff=0.6)))
     if not close:
         close = sorted(k for k in by_label if k in wanted)[:5]

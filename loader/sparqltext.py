@@ -438,12 +438,8 @@ def undeclared_prefix_uses(text: str, predeclared=()) -> list[tuple[str, int]]:
     return [(name, at) for name, at in used.items() if name not in declared]
 
 
-def undeclared_prefixes(text: str, predeclared=()) -> list[str]:
-    """The names of :func:`undeclared_prefix_uses`."""
-    return [name for name, _ in undeclared_prefix_uses(text, predeclared)]
-
-
-_ENGINE_POSITION = re.compile(r"error at (\d+):(\d+)")
+# where pyoxigraph's syntax errors say the parser stopped: "error at LINE:COLUMN: ..."
+ENGINE_POSITION = re.compile(r"^error at (\d+):(\d+): ")
 
 
 def prefix_message(message: str, text: str, predeclared=()) -> tuple[str, int, int] | None:
@@ -457,7 +453,7 @@ def prefix_message(message: str, text: str, predeclared=()) -> tuple[str, int, i
         return None
     names = [name for name, _ in uses]
     at = min(offset for _, offset in uses)
-    stopped = _ENGINE_POSITION.match(message)
+    stopped = ENGINE_POSITION.match(message)
     if "Prefix not found" not in message and stopped is not None:
         line, column = int(stopped.group(1)), int(stopped.group(2))
         lines = text.split("\n")

@@ -35,8 +35,8 @@ import pyoxigraph
 
 from .errors import QueryError, StoreError
 from .functions import unknown_function
-from .sparqltext import (blank, has_dataset_clause, literal_free_views, longest_bang_chain, nesting_depth,
-                         prefix_message, uses_service)
+from .sparqltext import (ENGINE_POSITION, blank, has_dataset_clause, literal_free_views, longest_bang_chain,
+                         nesting_depth, prefix_message, uses_service)
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -79,7 +79,6 @@ def open_read_only(store_dir: Path) -> pyoxigraph.Store:
 
 
 MAX_QUERY_DEPTH = 256
-_QUERY_ERROR = re.compile(r"^error at (\d+):(\d+): ")
 
 
 def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **options):
@@ -105,7 +104,7 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
         return store.query(text, use_default_graph_as_union=not has_dataset_clause(text), **options)
     except SyntaxError as exc:
         msg = exc.msg or str(exc)
-        m = _QUERY_ERROR.match(msg)
+        m = ENGINE_POSITION.match(msg)
         prefixes = prefix_message(msg, text, options.get("prefixes") or ())
         if prefixes is not None:
             plain, line, column = prefixes

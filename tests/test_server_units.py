@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from loader.errors import UsageError
 from loader.server.guards import check_sparql
-from loader.sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, prefix_message, undeclared_prefixes
+from loader.sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, prefix_message, undeclared_prefix_uses
 from loader.server.httperrors import HttpError
 from loader.server.negotiation import RDF_OFFERS, RESULT_OFFERS, negotiate
 from loader.server.protocol import QueryOp, UpdateOp, parse_operation, parse_pairs
@@ -58,14 +58,17 @@ def test_longest_bang_chain(text, chain):
     assert longest_bang_chain(blank(text)) == chain
 
 
-@pytest.mark.parametrize("text, predeclared, names", [
-    ("SELECT * { ?s a foo:Bar }", (), ["foo"]),
-    ("PREFIX bk: <urn:b#> SELECT * { ?s a bk:X ; ex:p :y ; ex:q 'z:w' } # c:d", (), ["ex", ""]),
+@pytest.mark.parametrize("text, predeclared, uses", [
+    ("SELECT * { ?s a foo:Bar }", (), [("foo", 16)]),
+    ("PREFIX bk: <urn:b#> SELECT * { ?s a bk:X ; ex:p :y ; ex:q 'z:w' } # c:d", (), [("ex", 43), ("", 48)]),
     ("SELECT * { ?s a bk:X ; <urn:a:b> ?o }", ("bk",), []),
-    ("PREFIX ex: <urn:e:> PREFIX  ex2:\n<urn:f:> ASK { ex:a ex2:b ex3:c }", (), ["ex3"]),
+    ("PREFIX ex: <urn:e:> PREFIX  ex2:\n<urn:f:> ASK { ex:a ex2:b ex3:c }", (), [("ex3", 59)]),
+    ("SELECT * { _:b ?p ex:o }", (), [("ex", 18)]),        # a blank node label is no prefix
 ])
-def test_undeclared_prefixes(text, predeclared, names):
-    assert undeclared_prefixes(text, predeclared) == names
+def test_undeclared_prefix_uses(text, predeclared, uses):
+    assert undeclared_prefix_uses(text, predeclared) == uses
+    for name, at in uses:
+        assert text[at:].startswith(name + ":")
 
 
 def test_prefix_message_names_undeclared_prefixes_at_their_first_use():
