@@ -127,7 +127,8 @@ def test_valid_values(store, raw, expected):
      " <https://w3id.org/bukamal-kg/id/town-district> (Town District); give the IRI instead"),
     ({"thing": "Townsvile"},
      "t: parameter 'thing': nothing is labelled 'Townsvile'; close: Townsville <https://w3id.org/bukamal-kg/id/town>;"
-     " Town District <https://w3id.org/bukamal-kg/id/town-district>"),
+     " Town District <https://w3id.org/bukamal-kg/id/town-district>;"
+     " capture of Townsville <https://w3id.org/bukamal-kg/id/op-9>"),
     ({"thing": "District"},           # a short form: labels holding it come first
      "t: parameter 'thing': nothing is labelled 'District'; close: Town District <https://w3id.org/bukamal-kg/id/town-district>"),
     ({"thing": "district of the town"},  # every word typed, in any order
