@@ -159,11 +159,11 @@ def test_cli_saved_query_table(store_dir):
     result = cli("query", "casualties", "--param", "operation=February 2021 strike", "--store", str(store_dir))
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "operation  kind        value  maxValue  qualifier   text   countOf  stance      claimants  attributedTo"
+        "operation  kind        value  maxValue  qualifier   text   countOf      stance      claimants  attributedTo"
         "  documents  disagrees  sharedWith  claims",
-        "---------  ----------  -----  --------  ----------  -----  -------  ----------  ---------  ------------"
+        "---------  ----------  -----  --------  ----------  -----  -----------  ----------  ---------  ------------"
         "  ---------  ---------  ----------  -------------",
-        "bkr:op-2   bk:Injured  3                bk:Exactly  three           bk:Asserts"
+        "bkr:op-2   bk:Injured  3                bk:Exactly  three  bkr:militia  bk:Asserts"
         "                           a.txt      false                  bkr:claim-a25",
         "(1 row)",
     ]
