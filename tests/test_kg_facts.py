@@ -203,11 +203,14 @@ def test_002_evacuation_according_to_al_sharq_news(kg):
 
 def test_002_sochi_meeting_date_is_derived_with_its_reason(kg):
     result = rows(kg, """
-        SELECT ?t ?prec ?e ?txt ?derivation WHERE {
+        SELECT ?t ?prec ?e ?l ?x ?txt ?derivation WHERE {
             bkr:op-2021-10-22-putin-bennett-meeting-sochi bk:hasTime ?t .
-            ?t bk:precision ?prec ; bk:earliest ?e ; bk:dateText ?txt ; bk:derivation ?derivation }""")
-    assert [r[:4] for r in result] == [("bkr:time-002-october-22", "bk:DayPrecision", "2021-10-22", "In October 22")]
-    assert "Bennett was Israeli Prime Minister from 13 June 2021 to 30 June 2022" in result[0][4]
+            ?t bk:precision ?prec ; bk:earliest ?e ; bk:latest ?l ; bk:exactDate ?x ; bk:dateText ?txt ;
+               bk:derivation ?derivation }""")
+    # month and day stated, the year worked out: never shown as a day the text gives
+    assert [r[:6] for r in result] == [("bkr:time-002-october-22", "bk:MonthDayPrecision", "2021-10-22", "2021-10-22",
+                                        "--10-22", "In October 22")]
+    assert "Bennett was Israeli Prime Minister from 13 June 2021 to 30 June 2022" in result[0][6]
 
 
 def test_002_publication_date_is_a_bound(kg):
