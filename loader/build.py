@@ -286,7 +286,8 @@ def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -
         }
         name, previous = store.publish(store_dir, built, manifest)
         result.generation, result.previous = name, previous
-        result.pruned = store.prune(store_dir, {name} | ({previous} if previous else set()))
+        # with no readable previous pointer (a first build, or CURRENT damaged) nothing is deleted
+        result.pruned = store.prune(store_dir, {name, previous}) if previous else []
         total = sum(result.asserted.values()) + result.inferred
         return None, f"{total:,} quads into {name}" + (f" (previous {previous} kept)" if previous else "")
 

@@ -57,8 +57,15 @@ def current_path(store_dir: Path) -> Path:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise StoreError("no store has been built yet: run `bukamal build` first", file=str(store_dir)) from None
-    if not name.startswith(GEN_PREFIX) or "/" in name or "\\" in name:
-        raise StoreError(f"the store pointer {POINTER} is corrupt ({name!r})")
+    except UnicodeDecodeError:
+        raise StoreError(f"the store pointer {POINTER} is corrupt (not UTF-8 text); run `bukamal build` to"
+                         " publish a new generation", file=str(store_dir)) from None
+    except OSError as exc:               # a folder in its place, no permission, an I/O error
+        raise StoreError(f"cannot read the store pointer {POINTER}: {exc.strerror or exc}",
+                         file=str(store_dir)) from None
+    if not _GEN_RE.match(name):
+        raise StoreError(f"the store pointer {POINTER} is corrupt ({name[:80]!r}); run `bukamal build` to"
+                         " publish a new generation", file=str(store_dir))
     path = Path(store_dir) / name
     if not path.is_dir():
         raise StoreError(f"the store pointer names a missing generation ({name})")

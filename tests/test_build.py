@@ -121,6 +121,32 @@ def test_force_rebuilds_and_generations_are_pruned_to_current_and_previous(tmp_p
     assert (store_dir / "CURRENT").read_text(encoding="utf-8") == "gen-000003\n"
 
 
+@pytest.mark.parametrize("damage,message", [
+    (lambda p: p.write_bytes(b"\xff\xfe\x00"), "the store pointer CURRENT is corrupt (not UTF-8 text)"),
+    (lambda p: p.write_text("", encoding="utf-8"), "the store pointer CURRENT is corrupt ('')"),
+    (lambda p: p.write_text("../elsewhere\n", encoding="utf-8"), "the store pointer CURRENT is corrupt ('../elsewhere')"),
+    (lambda p: (p.unlink(), p.mkdir()), "cannot read the store pointer CURRENT: Is a directory"),
+], ids=["not-utf8", "empty", "path", "folder"])
+def test_a_damaged_pointer_is_a_store_error_and_a_build_keeps_every_generation(tmp_path, cli, damage, message):
+    store_dir = tmp_path / "store"
+    build(MINI, store_dir)
+    build(MINI, store_dir, force=True)
+    damage(store_dir / "CURRENT")
+    with pytest.raises(StoreError) as err:
+        stores.current_path(store_dir)
+    assert err.value.message.startswith(message)
+    for args in (["query", "--store", store_dir, "strikes"], ["stats", "--store", store_dir],
+                 ["export", "--store", store_dir]):
+        result = cli(*args)
+        assert (result.exit_code, result.stdout) == (3, "")
+        assert message in result.stderr and "Traceback" not in result.stderr
+    if (store_dir / "CURRENT").is_dir():
+        (store_dir / "CURRENT").rmdir()
+    third = build(MINI, store_dir, force=True)     # publishes, and deletes nothing it cannot vouch for
+    assert (third.generation, third.previous, third.pruned) == ("gen-000003", None, [])
+    assert generations(store_dir) == ["gen-000001", "gen-000002", "gen-000003"]
+
+
 def test_a_changed_input_rebuilds(mini, tmp_path):
     store_dir = tmp_path / "store"
     build(mini, store_dir)

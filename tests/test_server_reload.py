@@ -113,6 +113,9 @@ def test_a_broken_generation_is_not_switched_to(store):
         (store / "CURRENT").write_text("gen-000099\n")     # names a missing folder
         time.sleep(0.6)
         assert marker(srv.url) == (200, ["1"])
+        (store / "CURRENT").write_bytes(b"\xff\xfe")          # not text: the watcher goes on watching
+        time.sleep(0.6)
+        assert marker(srv.url) == (200, ["1"])
         publish(store, 8)
         assert wait_until(lambda: marker(srv.url) == (200, ["8"]), timeout=10)
 

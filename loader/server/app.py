@@ -63,6 +63,8 @@ async def _watch_store(app: Starlette, interval: float) -> None:
             app.state.pool.replenish()
         except (OSError, BukamalError) as exc:
             log.warning("store watch: %s", exc)
+        except Exception:           # a supervisor loop: a bug here must not stop reloads for good
+            log.exception("store watch failed; trying again in %s s", interval)
 
 
 def create_app(settings: Settings) -> Starlette:

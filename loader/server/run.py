@@ -75,7 +75,12 @@ def install_sighup(server_app) -> None:
         if getattr(server_app.state, "pool", None) is not None:
             task = asyncio.ensure_future(reload_store(server_app))
             pending.add(task)
-            task.add_done_callback(pending.discard)
+            task.add_done_callback(done)
+
+    def done(task: asyncio.Task) -> None:
+        pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logging.getLogger("bukamal.server").warning("reload on SIGHUP failed: %s", task.exception())
 
     try:
         loop.add_signal_handler(signal.SIGHUP, reload)

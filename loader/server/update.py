@@ -81,7 +81,8 @@ def _manifest(source: Path, job: dict) -> dict:
 def _publish(store_dir: Path, work: Path, manifest: dict, in_use: set[str]) -> str:
     """Publish ``work`` as the next generation, then prune as a build does (keeping those in use)."""
     name, previous = store.publish(store_dir, work, manifest)
-    store.prune(store_dir, {name} | ({previous} if previous else set()) | in_use)
+    if previous:                     # with CURRENT unreadable before, nothing is deleted
+        store.prune(store_dir, {name, previous} | in_use)
     return name
 
 
