@@ -62,16 +62,16 @@ def _project(store: pyoxigraph.Store, root: str) -> dict[str, str]:
     N-Quads loader (parsed, written as N-Triples and tagged with its graph, all in one document: one
     bulk load); a file with blank nodes is parsed as the build parses it (same labels) and its quads
     follow. Parse errors stop the child (the build reports them from its own parse)."""
-    from .parse import blank_node_tags, discover, parse_file, read_source
+    from .parse import blank_node_tags, discover, parse_file, read_source, turtle_bytes
 
     sources = discover(Path(root))
     digests, texts, labelled = {}, [], []
     for source, tag in zip(sources, blank_node_tags(sources)):
         data = read_source(source)
         digests[source.rel] = hashlib.sha256(data).hexdigest()
-        lines = pyoxigraph.serialize(pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE,
-                                                      without_named_graphs=True),
-                                     format=pyoxigraph.RdfFormat.N_TRIPLES)
+        triples = pyoxigraph.parse(turtle_bytes(source, data), format=pyoxigraph.RdfFormat.TURTLE,
+                                   without_named_graphs=True)
+        lines = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
         if b"_:" in lines:            # may hold a blank node (or just the text "_:"): relabel as the build does
             labelled.append((source, tag))
             continue

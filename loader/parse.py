@@ -171,7 +171,8 @@ def _bnode_tag(source: SourceFile) -> str:
 
 def parse_file(source: SourceFile, tag: str | None = None) -> ParsedFile:
     """Parse one Turtle file; :class:`ParseError` with file, line and column on the first error."""
-    data = read_source(source)
+    raw = read_source(source)
+    data = turtle_bytes(source, raw)
     graph = pyoxigraph.NamedNode(source.graph)
     tag = tag or _bnode_tag(source)
     labels: dict[str, pyoxigraph.BlankNode] = {}
@@ -194,7 +195,27 @@ def parse_file(source: SourceFile, tag: str | None = None) -> ParsedFile:
             append(quad(s, q.predicate, o, graph))
     except SyntaxError as exc:
         raise syntax_error(source, exc) from None
-    return ParsedFile(source, quads, dict(parser.prefixes), hashlib.sha256(data).hexdigest())
+    except MemoryError as exc:               # the parser's buffer limit: one token of more than 16 MiB
+        raise ParseError(f"a token is too large for the parser ({exc})", file=source.rel) from None
+    return ParsedFile(source, quads, dict(parser.prefixes), hashlib.sha256(raw).hexdigest())
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def turtle_bytes(source: SourceFile, raw: bytes) -> bytes:
+    """The bytes to parse: ``raw`` without a leading UTF-8 byte order mark, after checking that all of
+    it is UTF-8 (the parser itself does not look inside comments); :class:`ParseError` at the first
+    byte that is not."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[start:exc.start].decode("utf-8", "replace")) + 1
+        raise ParseError(f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); the file must be UTF-8 text",
+                         file=source.rel, line=line, column=column) from None
+    return raw[len(BOM):] if raw.startswith(BOM) else raw
 
 
 def read_source(source: SourceFile) -> bytes:

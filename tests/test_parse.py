@@ -22,6 +22,8 @@ MALFORMED = {
     "relative-iri.ttl": (3, 1, "No scheme found in an absolute IRI"),
     "after-non-ascii.ttl": (4, 30, "A dot is expected at the end of statements"),  # ’ and é count as 1 column
     "unclosed-iri.ttl": (4, 28, "Unexpected end of file"),
+    # a Latin-1 byte in a comment: the parser skips comments, the build checks every byte is UTF-8
+    "latin1-comment.ttl": (3, 6, "invalid UTF-8 (byte 0xe9); the file must be UTF-8 text"),
 }
 
 
@@ -116,3 +118,26 @@ def test_other_files_beside_the_turtle_are_left_alone(mini):
     (mini / "triples" / "README.md").write_text("notes\n", encoding="utf-8")
     (mini / "triples" / ".doc.ttl.swp").write_bytes(b"\x00")
     assert [s.rel for s in discover(mini)] == [s.rel for s in discover(MINI)]
+
+
+def test_a_byte_order_mark_is_allowed_and_the_checksum_is_of_the_bytes_on_disk(mini):
+    import hashlib
+
+    path = mini / "triples" / "shared.ttl"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    parsed = parse_all(discover(mini))
+    shared = next(f for f in parsed.files if f.source.rel == "triples/shared.ttl")
+    assert len(shared.quads) == len(pyoxigraph.Dataset(pyoxigraph.parse(
+        path.read_bytes()[3:], format=pyoxigraph.RdfFormat.TURTLE, without_named_graphs=True)))
+    assert shared.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_token_too_large_for_the_parser_names_the_file(mini):
+    path = mini / "triples" / "shared.ttl"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('\n<https://w3id.org/bukamal-kg/id/x> <https://w3id.org/bukamal-kg/ontology#comment> "'
+                 + "x" * (17 << 20) + '" .\n')
+    with pytest.raises(ParseError) as err:
+        parse_all(discover(mini))
+    assert err.value.file == "triples/shared.ttl"
+    assert err.value.message.startswith("a token is too large for the parser (")
