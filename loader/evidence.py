@@ -157,10 +157,18 @@ def _check_documents(store, root: Path, where: _Locator, problems: list[str]):
             continue
         name = next(iter(names[doc])).value
         rel = f"corpus/{name}"
+        if not _plain_file_name(name):
+            problems.append(f"{loc}: {compact(doc)} has bk:fileName {name!r}: it must be the name of a file"
+                            " directly in corpus/ (no folders, no '..')")
+            continue
+        path = root / "corpus" / name
         try:
-            data = (root / "corpus" / name).read_bytes()
-        except OSError:
+            data = path.read_bytes()
+        except FileNotFoundError:
             problems.append(f"{loc}: {compact(doc)} names the file {rel}, which does not exist")
+            continue
+        except OSError as exc:
+            problems.append(f"{loc}: {compact(doc)} names {rel}, which cannot be read: {exc.strerror or exc}")
             continue
         try:
             texts[doc] = (rel, data.decode("utf-8"))
@@ -173,6 +181,11 @@ def _check_documents(store, root: Path, where: _Locator, problems: list[str]):
                 problems.append(f"{loc}: {compact(doc)} declares bk:sha256 {declared.value} but {rel} "
                                 f"has {digest}")
     return texts, len(names)
+
+
+def _plain_file_name(name: str) -> bool:
+    """A name of a file directly in corpus/: the build hashes exactly those files (see build.input_files)."""
+    return bool(name) and name not in {".", ".."} and not any(c in name for c in "/\\\0")
 
 
 def _users(store, ev) -> str:

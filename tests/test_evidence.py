@@ -95,6 +95,24 @@ def test_missing_corpus_file(mini):
     ]
 
 
+@pytest.mark.parametrize("name", ["/etc/hostname", "../triples/doc-000.ttl", "sub/000_mini.txt", "..", ""])
+def test_a_file_name_outside_corpus_is_refused(mini, name):
+    """The build hashes the files directly in corpus/; a document elsewhere could change unseen."""
+    edit(mini / "corpus" / "metadata.ttl", 'bk:fileName "000_mini.txt"', f'bk:fileName "{name}"')
+    assert problems(mini)[:2] == [
+        "4 evidence problems:",
+        f"corpus/metadata.ttl:4: bkr:doc-000 has bk:fileName {name!r}: it must be the name of a file directly"
+        " in corpus/ (no folders, no '..')",
+    ]
+
+
+def test_a_file_name_naming_a_folder_says_it_cannot_be_read(mini):
+    (mini / "corpus" / "adir").mkdir()
+    edit(mini / "corpus" / "metadata.ttl", 'bk:fileName "000_mini.txt"', 'bk:fileName "adir"')
+    assert problems(mini)[1] == ("corpus/metadata.ttl:4: bkr:doc-000 names corpus/adir, which cannot be read:"
+                                 " Is a directory")
+
+
 def test_a_fact_without_a_claim_is_named_with_its_graph(mini):
     with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
         fh.write("bkr:iaf bk:near bkr:abu-kamal .\n")
