@@ -147,7 +147,7 @@ def load_file(path: Path) -> SavedQuery:
         raise RegistryError(f"bad saved-query name {name!r}: use lower-case letters, digits and '-'",
                             file=fname)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")   # a byte order mark is dropped
     except UnicodeDecodeError as exc:
         raise RegistryError(f"not UTF-8: {exc.reason}", file=fname) from None
     return parse_text(name, text, fname)

@@ -448,6 +448,8 @@ def prefix_message(message: str, text: str, predeclared=()) -> tuple[str, int, i
     or when the engine stopped before that first use (the error there comes first). The engine often
     stops after it (an undeclared prefix inside an expression reads to it as some other token), so
     its own message would mislead."""
+    if "IRI parsing failed" in message:   # "<http://a b>": the text's ``http:`` is no prefix, the IRI is bad
+        return None
     uses = undeclared_prefix_uses(text, predeclared)
     if not uses:
         return None

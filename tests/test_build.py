@@ -212,8 +212,9 @@ def test_store_dir_defaults_to_root_store(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ query and stats on the built store
 
-def test_query_prints_a_table(mini_store, tmp_path, cli):
-    (tmp_path / "q.rq").write_text(ROWS_QUERY, encoding="utf-8")
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "byte-order-mark"])
+def test_query_prints_a_table(mini_store, tmp_path, cli, bom):
+    (tmp_path / "q.rq").write_bytes(bom + ROWS_QUERY.encode("utf-8"))
     result = cli("query", tmp_path / "q.rq", "--store", mini_store)
     assert (result.exit_code, result.stdout) == (0, (
         "s                  o\n"

@@ -156,6 +156,11 @@ def test_bad_file_name_and_encoding(tmp_path):
     assert str(err.value) == "q.rq: not UTF-8: invalid start byte"
 
 
+def test_a_byte_order_mark_is_dropped(tmp_path):
+    (tmp_path / "q.rq").write_bytes(b"\xef\xbb\xbf" + (GOOD_HEAD + BODY).encode("utf-8"))
+    assert load_registry(tmp_path).get("q").text == (GOOD_HEAD + BODY)
+
+
 def test_missing_folder(tmp_path):
     with pytest.raises(RegistryError) as err:
         load_registry(tmp_path / "nope")

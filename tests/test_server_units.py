@@ -87,6 +87,9 @@ def test_prefix_message_names_undeclared_prefixes_at_their_first_use():
         "undeclared prefix ex:; declare it first, e.g. PREFIX ex: <http://example.org/>", 1, 22)
     assert prefix_message("error at 1:17: expected DISTINCT", "SELECT  WHERE { ?s ex:p ?o }") is None
     assert prefix_message("error at 2:1: x", "SELECT * WHERE { _:b ?p ?o . FILTER( }\n") is None
+    # an IRI with a space is a bad IRI, not a use of the prefix "http:": the engine's message stands
+    assert prefix_message("error at 2:27: expected IRI parsing failed",
+                          "SELECT * WHERE {\n  <http://example.org/a b> a ?o }") is None
 
 
 @pytest.mark.parametrize("text, kind", [

@@ -20,7 +20,7 @@ def read_query_file(name: str) -> str:
     if not path.is_file():
         raise NotFoundError(f"no such query file: {name}")
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")      # a leading byte order mark is dropped
     except UnicodeDecodeError:
         raise UsageError(f"{name} is not UTF-8 text") from None
 
