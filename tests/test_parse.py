@@ -141,3 +141,11 @@ def test_a_token_too_large_for_the_parser_names_the_file(mini):
         parse_all(discover(mini))
     assert err.value.file == "triples/shared.ttl"
     assert err.value.message.startswith("a token is too large for the parser (")
+
+
+def test_control_characters_in_an_error_are_escaped_on_the_terminal(mini, tmp_path, cli):
+    with (mini / "triples" / "shared.ttl").open("a", encoding="utf-8") as fh:
+        fh.write("\n\x1b[31mRED\x1b[0m .\n")
+    result = cli("build", "--root", mini, "--store", tmp_path / "store")
+    assert result.exit_code == 1
+    assert result.stderr == "error: triples/shared.ttl:12:1: '\\x1b' is not allowed at the beginning of a prefix name\n"

@@ -26,8 +26,15 @@ class BukamalGroup(click.Group):
         except BukamalError as exc:
             if (ctx.obj or {}).get("debug"):
                 traceback.print_exc()
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {terminal_safe(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (ESC, NUL, ...; not line breaks or tabs) shown as ``\\xNN``
+    escapes: a message may quote bytes from a data file, which must not drive the terminal."""
+    return "".join(ch if ch in "\n\t" or ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}"
+                   if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in text)
 
 
 @click.group(cls=BukamalGroup, context_settings=CONTEXT_SETTINGS,
