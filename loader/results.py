@@ -70,9 +70,21 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 _NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
-def xml_unsafe(data: bytes) -> bool:
-    """Whether serialised XML holds characters XML 1.0 cannot carry (the serialiser writes them raw)."""
-    return _NOT_XML.search(data) is not None
+# an element whose name is a prefix with nothing after the colon: RDF/XML can only name a predicate
+# whose IRI ends in an XML name ("http://x/1", "urn:x:" do not), and the serialiser writes "<p:>"
+_EMPTY_LOCAL_NAME = re.compile(rb"</?[^\s<>/!?\"':]*:[\s/>]")
+
+
+def xml_problem(data: bytes) -> str | None:
+    """Why serialised XML is not a well-formed document, or None. The serialisers write what they are
+    given: characters XML 1.0 cannot carry go out raw, and a predicate RDF/XML cannot name becomes a
+    broken element."""
+    if _NOT_XML.search(data) is not None:
+        return "the answer holds characters XML 1.0 cannot carry (control characters, U+FFFE, U+FFFF)"
+    if _EMPTY_LOCAL_NAME.search(data) is not None:
+        return ("the answer has a predicate RDF/XML cannot write (its IRI must end in a name, such as"
+                " http://x/name, not http://x/ or http://x/1)")
+    return None
 
 
 def format_result(result, fmt: str = "table", *, prefixes: Mapping[str, str] = PREFIXES) -> bytes:
@@ -103,7 +115,7 @@ def format_result(result, fmt: str = "table", *, prefixes: Mapping[str, str] = P
 
 
 def _checked(data: bytes, fmt: str, instead: str) -> bytes:
-    if fmt == "xml" and xml_unsafe(data):
-        raise UsageError("the answer holds characters XML 1.0 cannot carry (control characters, U+FFFE,"
-                         f" U+FFFF), so --format xml would write a broken document; {instead}")
+    problem = xml_problem(data) if fmt == "xml" else None
+    if problem is not None:
+        raise UsageError(f"{problem}, so --format xml would write a broken document; {instead}")
     return data

@@ -311,7 +311,11 @@ def test_answers_a_format_cannot_hold_are_refused(mini_store, tmp_path, cli):
               " --format xml would write a broken document; use json, csv or tsv\n"),
              ('CONSTRUCT { <urn:s> <urn:p> ?x } WHERE { BIND("a\\uFFFFb" AS ?x) }', "xml",
               "error: the answer holds characters XML 1.0 cannot carry (control characters, U+FFFE, U+FFFF), so"
-              " --format xml would write a broken document; use turtle or ntriples\n"))
+              " --format xml would write a broken document; use turtle or ntriples\n"),
+             *(('CONSTRUCT { <urn:s> <%s> "x" } WHERE {}' % p, "xml",
+                "error: the answer has a predicate RDF/XML cannot write (its IRI must end in a name, such as"
+                " http://x/name, not http://x/ or http://x/1), so --format xml would write a broken document;"
+                " use turtle or ntriples\n") for p in ("http://x/", "http://x/1", "urn:x:", "http://x#")))
     for text, fmt, message in cases:
         path = tmp_path / "q.rq"
         path.write_text(text, encoding="utf-8")

@@ -44,6 +44,8 @@ CASES = [
      b'SELECT ?x WHERE { BIND("a\\u0000b" AS ?x) }', 406, "not_acceptable"),
     ("rdfxml-cannot-carry-uffff", "POST", "/sparql", {**Q, "accept": "application/rdf+xml"},
      b'CONSTRUCT { <urn:s> <urn:p> ?x } WHERE { BIND("a\\uFFFFb" AS ?x) }', 406, "not_acceptable"),
+    ("rdfxml-cannot-name-a-predicate", "POST", "/sparql", {**Q, "accept": "application/rdf+xml"},
+     b'CONSTRUCT { <a:s> <http://x/> "x" } WHERE {}', 406, "not_acceptable"),
     ("jsonld-cannot-carry-a-triple-term", "POST", "/sparql", {**Q, "accept": "application/ld+json"},
      b"CONSTRUCT { <urn:s> <urn:p> <<( <urn:a> <urn:b> <urn:c> )>> } WHERE {}", 406, "not_acceptable"),
     ("construct-as-csv", "GET", "/sparql?query=CONSTRUCT%20WHERE%20%7B%7D", {"accept": "text/csv"}, None, 406,

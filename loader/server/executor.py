@@ -26,7 +26,7 @@ import pyoxigraph
 from ..errors import BukamalError
 from ..functions import custom_aggregate_functions, custom_functions, unknown_function
 from ..namespaces import PREFIXES
-from ..results import xml_unsafe
+from ..results import xml_problem
 from ..sparqltext import has_dataset_clause, prefix_message
 from .httperrors import HttpError, error_body, from_project_error, scrub_paths
 from .negotiation import RDF, RDF_OFFERS, RESULT_OFFERS, RESULTS, negotiate
@@ -111,9 +111,9 @@ def serialize(result, accept: str | None, max_bytes: int, *, forced: str | None 
         result.serialize(out, getattr(pyoxigraph.QueryResultsFormat, RESULTS[media]))
     content_type = media + "; charset=utf-8" if media.startswith("text/") else media
     body = out.value()
-    if media.endswith("xml") and xml_unsafe(body):
-        raise HttpError(406, "not_acceptable", "the answer holds characters XML 1.0 cannot carry (control"
-                        " characters, U+FFFE, U+FFFF); ask for JSON, CSV, TSV or an RDF text format")
+    problem = xml_problem(body) if media.endswith("xml") else None
+    if problem is not None:
+        raise HttpError(406, "not_acceptable", f"{problem}; ask for JSON, CSV, TSV or an RDF text format")
     return Reply(200, content_type, body)
 
 
