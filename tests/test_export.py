@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -147,6 +149,9 @@ def test_cli_output_that_cannot_be_written_is_an_error_not_a_traceback(mini_stor
         assert r.exit_code == 2, r.output
         assert r.stderr.startswith(f"error: cannot write to {target}: ")
         assert "Traceback" not in r.stderr
+    if Path("/dev/full").exists():                  # a full disk is a disk error: exit 3
+        r = cli("export", "--store", mini_store, "-o", "/dev/full")
+        assert (r.exit_code, r.stderr) == (3, "error: cannot write to /dev/full: No space left on device\n")
 
 
 def test_a_damaged_store_is_a_store_error(mini_store, tmp_path, cli):

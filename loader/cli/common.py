@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import click
 
 from .. import config
-from ..errors import UsageError
+from ..errors import StoreError, UsageError
 
 
 def store_option(f):
@@ -35,4 +36,9 @@ def write_output(data: bytes, output: Path | None) -> None:
         if output is None:                  # nothing more can go there: not even Python's flush at exit
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         where = "standard output" if output is None else str(output)
-        raise UsageError(f"cannot write to {where}: {exc.strerror or exc}") from None
+        # a full or failing disk is a disk error (exit 3); a bad path or a closed pipe is the caller's (2)
+        kind = StoreError if exc.errno in _DISK_ERRORS else UsageError
+        raise kind(f"cannot write to {where}: {exc.strerror or exc}") from None
+
+
+_DISK_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS}
