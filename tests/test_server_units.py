@@ -137,6 +137,12 @@ def test_load_is_refused_in_updates_only():
     ("*/*;q=0", RDF_OFFERS, None),
     ("APPLICATION/LD+JSON", RDF_OFFERS, "application/ld+json"),
     ("garbage", RESULT_OFFERS, "application/sparql-results+json"),
+    # a range whose q is not a qvalue (RFC 9110: 0 to 1, three decimals at most) is malformed: skipped
+    ("text/csv;q=abc", RESULT_OFFERS, "application/sparql-results+json"),
+    ("text/csv;q=nan", RESULT_OFFERS, "application/sparql-results+json"),
+    ("text/csv;q=2, application/sparql-results+xml;q=0.5", RESULT_OFFERS, "application/sparql-results+xml"),
+    ("text/csv;q=-1, text/tab-separated-values;q=0.001", RESULT_OFFERS, "text/tab-separated-values"),
+    ("text/csv;q=1.000, text/tab-separated-values;q=0.999", RESULT_OFFERS, "text/csv"),
 ])
 def test_negotiate(accept, offers, chosen):
     assert negotiate(accept, offers) == chosen

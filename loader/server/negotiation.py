@@ -8,6 +8,7 @@ Ties go to the earlier offer, so the first offer is the default (also when there
 from __future__ import annotations
 
 import functools
+import re
 
 # media type -> format name understood by the executor (pyoxigraph format attribute names)
 RESULTS: dict[str, str] = {
@@ -65,12 +66,14 @@ def parse_accept(header: str) -> list[tuple[str, str, float]]:
             else:
                 continue
         main, _, sub = mtype.partition("/")
-        try:
-            q = float(params.get("q", "1"))
-        except ValueError:
-            q = 0.0
-        ranges.append((main, sub, max(0.0, min(1.0, q))))
+        weight = params.get("q", "1").strip()
+        if not _QVALUE.fullmatch(weight):       # "q=abc", "q=2", "q=-1", "q=nan": a malformed range
+            continue
+        ranges.append((main, sub, float(weight)))
     return ranges
+
+
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")      # RFC 9110, section 12.4.2
 
 
 def _quality(offer: str, ranges: list[tuple[str, str, float]]) -> float:
