@@ -400,6 +400,22 @@ def nesting_depth(blanked: str) -> int:
     return deepest
 
 
+# the parts of a query the engine strings together one after the other: binary operators (also in
+# property paths), and the keywords and separators that join group patterns and triples. The engine
+# builds a tree as deep as such a chain is long, and walks it recursively.
+_ELEMENT = re.compile(r"\|\||&&|[+*/|^]|\b(?:UNION|OPTIONAL|MINUS|BIND|FILTER)\b|(?<=\s)[.;,](?=\s)",
+                      re.IGNORECASE)
+_WORD = re.compile(r"[\w:.\-]+")      # a name, number or keyword, with the "-" it may hold
+
+
+def element_count(blanked: str) -> int:
+    """How many operators, ``UNION``/``OPTIONAL``/``MINUS``/``BIND``/``FILTER`` keywords and triple
+    separators text from :func:`blank_literals` (IRIs blanked) holds: a bound on the longest chain.
+    A "-" counts as minus unless it is inside a prefixed name (``bkr:op-2019``)."""
+    minus = sum(w.count("-") for w in _WORD.findall(blanked) if ":" not in w)
+    return len(_ELEMENT.findall(blanked)) + minus
+
+
 _BANG_CHAIN = re.compile(r"!(?:[ \t\r\n(]*!)*")      # one or more "!" with only spaces and "(" between
 
 

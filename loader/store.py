@@ -35,8 +35,8 @@ import pyoxigraph
 
 from .errors import QueryError, StoreError
 from .functions import unknown_function
-from .sparqltext import (ENGINE_POSITION, blank, has_dataset_clause, literal_free_views, longest_bang_chain,
-                         nesting_depth, prefix_message, uses_service)
+from .sparqltext import (ENGINE_POSITION, blank, element_count, has_dataset_clause, literal_free_views,
+                         longest_bang_chain, nesting_depth, prefix_message, uses_service)
 
 POINTER = "CURRENT"
 GEN_PREFIX = "gen-"
@@ -86,6 +86,7 @@ def open_read_only(store_dir: Path) -> pyoxigraph.Store:
 
 
 MAX_QUERY_DEPTH = 256
+MAX_QUERY_ELEMENTS = 10_000     # operators, UNION/OPTIONAL/..., triple separators (sparqltext.element_count)
 
 
 def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **options):
@@ -96,7 +97,8 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
     queries its own graph, and a federated call would reach any URL from the user's machine. So is text
     nested (``( { [``, or chained ``!``) more than :data:`MAX_QUERY_DEPTH` levels deep: the engine's
     parser recurses per level and a few thousand levels overflow the process's stack (a crash, not an
-    error).
+    error). So is text stringing together more than :data:`MAX_QUERY_ELEMENTS` operators, group
+    patterns or triples (``1+1+...``, ``{} UNION {} ...``): the engine's tree is as deep as the chain.
     """
     code = blank(text)
     if uses_service(code, text):
@@ -107,6 +109,9 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
     if depth > MAX_QUERY_DEPTH:
         raise QueryError(f"the query nests (or chains '!') {depth} levels deep; at most {MAX_QUERY_DEPTH}"
                          " are accepted", file=file)
+    if len(text) > MAX_QUERY_ELEMENTS and (count := element_count(views[0])) > MAX_QUERY_ELEMENTS:
+        raise QueryError(f"the query strings together {count:,} operators, group patterns or triples; at"
+                         f" most {MAX_QUERY_ELEMENTS:,} are accepted", file=file)
     try:
         return store.query(text, use_default_graph_as_union=not has_dataset_clause(text), **options)
     except SyntaxError as exc:

@@ -301,6 +301,29 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
     at_limit = tmp_path / "at-limit.rq"
     at_limit.write_text("ASK { FILTER(" + "!" * 256 + "true) }", encoding="utf-8")
     assert cli("query", at_limit, "--store", mini_store, "--format", "json").stdout == '{"head":{},"boolean":true}'
+    for name, text, count in [("plus", "SELECT (" + "+".join(["1"] * 10002) + " AS ?x) {}", 10001),
+                              ("union", "ASK { " + " UNION ".join(["{}"] * 10002) + " }", 10001),
+                              ("path", "ASK { ?s " + "/".join(["bk:p"] * 20000) + " ?o }", 19999)]:
+        path = tmp_path / f"{name}.rq"
+        path.write_text(text, encoding="utf-8")
+        refused = cli("query", path, "--store", mini_store)
+        assert (refused.exit_code, refused.stderr) == (
+            1, f"error: {path}: the query strings together {count:,} operators, group patterns or triples;"
+               " at most 10,000 are accepted\n")
+
+
+def test_a_long_chain_within_the_limit_runs_on_a_large_stack(mini_store, tmp_path):
+    """9,000 UNIONs overflow the default 8 MiB stack of a main thread (the process dies without a
+    message); the command runs the engine on a thread with a large stack (a subprocess here, so that a
+    regression fails this test instead of ending the test run)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "union.rq"
+    path.write_text("ASK { " + " UNION ".join(["{}"] * 9000) + " }", encoding="utf-8")
+    done = subprocess.run([str(Path(sys.executable).parent / "bukamal"), "query", str(path), "--store",
+                           str(mini_store), "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, '{"head":{},"boolean":true}', "")
 
 
 def test_answers_a_format_cannot_hold_are_refused(mini_store, tmp_path, cli):

@@ -42,3 +42,39 @@ def write_output(data: bytes, output: Path | None) -> None:
 
 
 _DISK_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+ENGINE_STACK_MB = 256      # as a server's query workers have: the engine recurses per level of the query
+
+
+def with_engine_stack(fn, *args):
+    """``fn(*args)`` in a thread with a large stack, its result or exception passed on. pyoxigraph
+    parses and evaluates recursively; queries the guards let through (a few thousand ``OPTIONAL``\\s
+    or ``BIND``\\s) can overflow the main thread's default 8 MiB, which ends the process without a
+    message."""
+    import threading
+    import traceback
+
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as exc:          # handed to the calling thread, which raises it
+            # the frames' locals (engine objects, which must die on the thread that made them) go now;
+            # the traceback keeps its lines for --debug
+            traceback.clear_frames(exc.__traceback__)
+            outcome.append((False, exc))
+
+    previous = threading.stack_size(ENGINE_STACK_MB << 20)
+    try:
+        thread = threading.Thread(target=target, name="bukamal-engine", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+

@@ -11,7 +11,7 @@ from ..errors import NotFoundError, UsageError
 from ..functions import custom_aggregate_functions, custom_functions
 from ..namespaces import PREFIXES
 from ..results import FORMATS, format_result
-from .common import store_option, write_output
+from .common import store_option, with_engine_stack, write_output
 from .remote import open_store, remote_options
 
 
@@ -60,6 +60,10 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, stor
                          " see `bukamal queries`")
     text = read_query_file(file)
     store = open_store(store_dir, remote)
-    result = stores.query(store, text, file=file, prefixes=PREFIXES, custom_functions=custom_functions(),
-                          custom_aggregate_functions=custom_aggregate_functions())
-    write_output(format_result(result, fmt), None)
+
+    def answer() -> bytes:
+        result = stores.query(store, text, file=file, prefixes=PREFIXES, custom_functions=custom_functions(),
+                              custom_aggregate_functions=custom_aggregate_functions())
+        return format_result(result, fmt)
+
+    write_output(with_engine_stack(answer), None)

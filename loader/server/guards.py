@@ -8,6 +8,10 @@
   its stack (and takes the process with it) a few thousand levels down; a chain of ``!`` operators
   (``!!!x``, spaces and ``(`` allowed between them) recurses the same way, so the longest chain is held
   to the same cap;
+* a query stringing together more than :data:`loader.store.MAX_QUERY_ELEMENTS` operators, ``UNION``/
+  ``OPTIONAL``/``MINUS``/``BIND``/``FILTER`` or triple separators is refused (``400 too_complex``): the
+  engine's tree is as deep as such a chain is long (``1+1+...`` a few hundred thousand long overflows
+  even a worker's large stack);
 * ``SERVICE`` (federated query) is refused (``400``): the engine would fetch any URL, loopback
   included; ``LOAD`` in an update is refused for the same reason.
 
@@ -22,7 +26,9 @@ from __future__ import annotations
 import re
 
 from ..sparqltext import IRIREF as _IRIREF  # the fast path must find the IRIs the scanner finds
-from ..sparqltext import blank, literal_free_views, longest_bang_chain, nesting_depth, uses_load, uses_service
+from ..sparqltext import (blank, element_count, literal_free_views, longest_bang_chain, nesting_depth, uses_load,
+                          uses_service)
+from ..store import MAX_QUERY_ELEMENTS
 from .httperrors import HttpError
 
 BOM = "\ufeff"
@@ -108,6 +114,12 @@ def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
         if chain > max_depth:
             raise HttpError(400, "too_deep", f"the {what} chains {chain} '!' operators;"
                                              f" this endpoint accepts at most {max_depth}")
+    if len(text) > MAX_QUERY_ELEMENTS:
+        views = views or literal_free_views(text)
+        count = element_count(views[0])
+        if count > MAX_QUERY_ELEMENTS:
+            raise HttpError(400, "too_complex", f"the {what} strings together {count:,} operators, group"
+                            f" patterns or triples; this endpoint accepts at most {MAX_QUERY_ELEMENTS:,}")
     lowered = text.lower()
     has_service, has_load = "service" in lowered, update and "load" in lowered
     code = blanked(text) if has_service or has_load else ""
