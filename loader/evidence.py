@@ -18,7 +18,8 @@ Coverage (the contract's rule), for every triple ``s p o`` of a ``triples/*.ttl`
   bk:evidence must exist.
 
 All problems are collected and reported together (one :class:`EvidenceError`), each with ``file:line``
-(the line where the subject's block starts in that file), in file order.
+(for a fact, its own line when one of its subject's statements names its object on a line; else the
+line where the subject's first statement starts), in file order.
 
 The checks run as SPARQL over a store holding the ontology, corpus and data graphs (the build's work
 store, or one made here): Oxigraph finds the uncovered facts with hash anti-joins (``MINUS``), so the
@@ -29,6 +30,7 @@ names are ignored except to tell which file a data triple comes from.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,27 +76,57 @@ def _values(store, s, p: str) -> list:
 
 
 class _Locator:
-    """``file:line`` of the block where a subject is described (best effort: the first line starting with it)."""
+    """``file:line`` where a subject is described (best effort, from the text: pyoxigraph's parser
+    gives no positions for the triples it reads)."""
 
     def __init__(self, parsed: Parsed) -> None:
         self.parsed = parsed
         self._lines: dict[str, list[str]] = {}
+        self._starts: dict[str, list[int]] = {}
+        self._names: dict[str, dict | None] = {}
 
-    def where(self, term, rel: str | None = None) -> str:
+    def where(self, term, rel: str | None = None, obj=None) -> str:
+        """``file:line`` of ``term``'s block; with ``obj``, of the line in one of its blocks that names
+        ``obj`` (a fact's own line), if there is one."""
         files = [rel] if rel else self.parsed.files_with_subject(term)
         if not files:
             return ""
         rel = files[0]
         pf = self.parsed.file_for(rel)
-        if rel not in self._lines:
-            self._lines[rel] = pf.source.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = self._read(rel, pf)
         tokens = _tokens(term, pf)
-        for n, line in enumerate(self._lines[rel], start=1):
+        if obj is not None and isinstance(obj, NamedNode):
+            for n in self._naming(rel, lines, _tokens(obj, pf)):
+                head = lines[self._starts[rel][n - 1] - 1].lstrip()
+                if any(head.startswith(tok) and head[len(tok):len(tok) + 1] in ("", " ", "\t") for tok in tokens):
+                    return f"{rel}:{n}"
+        for n, line in enumerate(lines, start=1):
             stripped = line.lstrip()
             for tok in tokens:
                 if stripped.startswith(tok) and stripped[len(tok):len(tok) + 1] in ("", " ", "\t"):
                     return f"{rel}:{n}"
         return rel
+
+    def _read(self, rel: str, pf: ParsedFile) -> list[str]:
+        if rel not in self._lines:
+            lines = pf.source.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            starts, start = [], 1          # for each line, the line its statement starts on
+            for n, line in enumerate(lines, start=1):
+                if line[:1] not in ("", " ", "\t", "#"):
+                    start = n
+                starts.append(start)
+            self._lines[rel], self._starts[rel], self._names[rel] = lines, starts, None
+        return self._lines[rel]
+
+    def _naming(self, rel: str, lines: list[str], tokens: list[str]) -> list[int]:
+        """Lines naming one of ``tokens`` (an index of every name on every line, built once per file)."""
+        if self._names[rel] is None:
+            index: dict[str, list[int]] = defaultdict(list)
+            for n, line in enumerate(lines, start=1):
+                for name in set(_NAME.findall(line)):
+                    index[name].append(n)
+            self._names[rel] = index
+        return sorted({n for tok in tokens for n in self._names[rel].get(tok, ())})
 
 
 class _Lazy:
@@ -107,6 +139,9 @@ class _Lazy:
         if self._text is None:
             self._text = self._make()
         return format(self._text, spec)
+
+
+_NAME = re.compile(r"<[^<>\"{}|^`\\\s]*>|[A-Za-z][\w.\-]*:[\w\-:%]*(?:\.[\w\-:%]+)*|:[\w\-:%]+")
 
 
 def _tokens(term, pf: ParsedFile) -> list[str]:
@@ -307,14 +342,15 @@ def _check_coverage(parsed: Parsed, store, where: _Locator, problems: list[str])
     if not (uncovered or unnamed_keys or unquoted or hanging):
         return n
     found: list[tuple[tuple[int, int], str]] = []
+    positions = _Positions(parsed)
     for kind, rows in (("uncovered", [(r["g"], r["s"], r["p"], r["o"]) for r in uncovered]),
                        ("unnamed", sorted(unnamed_keys, key=str)), ("unquoted", unquoted)):
         for g, s, p, o in rows:
-            for key, f in _positions(parsed, g, lambda q: (q.subject, q.predicate, q.object) == (s, p, o)):
+            for key, f in positions.of_triple(g, (s, p, o)):
                 found.append((key, _fact_problem(kind, where, f, s, p, o)))
     first_seen: dict = {}                  # a hanging value is reported once, where it first appears
     for r in hanging:
-        for key, f in _positions(parsed, None, lambda q, s=r["s"]: q.subject == s):
+        for key, f in positions.of_subject(r["s"]):
             if r["s"] not in first_seen or key < first_seen[r["s"]][0]:
                 first_seen[r["s"]] = (key, f)
     for s, (key, f) in first_seen.items():
@@ -329,19 +365,43 @@ def _corpus_graphs(parsed: Parsed) -> str:
     return "".join(f", <{g}>" for g in dict.fromkeys(f.source.graph for f in parsed.files if f.source.role == "corpus"))
 
 
-def _positions(parsed: Parsed, graph, match):
-    """((file number, quad number), file) of the first quad of each data file of ``graph`` (None: of
-    any graph) that matches."""
-    for i, f in enumerate(parsed.files):
-        if f.source.role == "data" and (graph is None or f.source.graph == graph.value):
-            j = next((j for j, q in enumerate(f.quads) if match(q)), None)
-            if j is not None:
-                yield (i, j), f
+class _Positions:
+    """Where facts sit in the data files, for ordering problems: ((file number, quad number), file) of
+    the first quad with a triple, or with a subject, in each data file. The indexes are built once, on
+    first use (only a failing check needs them), so many problems cost one pass over the files."""
+
+    def __init__(self, parsed: Parsed) -> None:
+        self.files = [(i, f) for i, f in enumerate(parsed.files) if f.source.role == "data"]
+        self._triples: list[dict] | None = None
+        self._subjects: list[dict] | None = None
+
+    def _index(self, key) -> list[dict]:
+        out = []
+        for _, f in self.files:
+            first: dict = {}
+            for j, q in enumerate(f.quads):
+                first.setdefault(key(q), j)
+            out.append(first)
+        return out
+
+    def of_triple(self, graph, triple: tuple):
+        if self._triples is None:
+            self._triples = self._index(lambda q: (q.subject, q.predicate, q.object))
+        for (i, f), first in zip(self.files, self._triples):
+            if f.source.graph == graph.value and triple in first:
+                yield (i, first[triple]), f
+
+    def of_subject(self, subject):
+        if self._subjects is None:
+            self._subjects = self._index(lambda q: q.subject)
+        for (i, f), first in zip(self.files, self._subjects):
+            if subject in first:
+                yield (i, first[subject]), f
 
 
 def _fact_problem(kind: str, where: _Locator, f: ParsedFile, s, p, o) -> str:
     fact = f"{compact(s)} {compact(p)} {compact(o)}"
-    head = f"{where.where(s, f.source.rel)}: {fact} (graph {compact(NamedNode(f.source.graph))})"
+    head = f"{where.where(s, f.source.rel, o)}: {fact} (graph {compact(NamedNode(f.source.graph))})"
     if kind == "uncovered":
         return f"{head}: no claim with evidence covers this triple"
     if kind == "unnamed":

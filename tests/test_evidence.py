@@ -118,7 +118,18 @@ def test_a_fact_without_a_claim_is_named_with_its_graph(mini):
         fh.write("bkr:iaf bk:near bkr:abu-kamal .\n")
     assert problems(mini) == [
         "1 evidence problem:",
-        "triples/doc-000.ttl:8: bkr:iaf bk:near bkr:abu-kamal (graph bkg:doc-000): no claim with evidence covers this triple",
+        # the fact's own line (appended at the end), not the line where bkr:iaf's first block starts
+        "triples/doc-000.ttl:60: bkr:iaf bk:near bkr:abu-kamal (graph bkg:doc-000): no claim with evidence covers this triple",
+    ]
+
+
+def test_each_uncovered_fact_is_named_at_its_own_line(mini):
+    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
+        fh.write("bkr:iaf bk:near bkr:x1 ;\n    bk:near bkr:x2 .\n# a comment\nbkr:iaf\n    bk:near bkr:x3 .\n")
+    assert problems(mini) == [
+        "3 evidence problems:",
+        *(f"triples/doc-000.ttl:{line}: bkr:iaf bk:near bkr:x{n} (graph bkg:doc-000): no claim with evidence "
+          "covers this triple" for n, line in ((1, 60), (2, 61), (3, 64))),
     ]
 
 
@@ -126,7 +137,7 @@ def test_a_claim_without_evidence_does_not_cover(mini):
     edit(mini / "triples" / "doc-000.ttl", "    bk:evidence bkr:ev-000-03 ;\n", "")
     assert problems(mini) == [
         "1 evidence problem:",
-        "triples/doc-000.ttl:8: bkr:iaf bk:partOf bkr:israel (graph bkg:doc-000): no claim with evidence covers this triple",
+        "triples/doc-000.ttl:58: bkr:iaf bk:partOf bkr:israel (graph bkg:doc-000): no claim with evidence covers this triple",
     ]
 
 
