@@ -302,6 +302,8 @@ def test_september_2019_reported_targets_are_iranian_forces_or_iranian_backed_mi
             ?c a bk:Claim ; rdf:subject bkr:op-2019-09-reported-airstrikes ; rdf:predicate bk:hasTarget ;
                rdf:object ?target ; bk:stance ?stance .
         } ORDER BY ?target""") == [
+        ("bkr:imam-ali-base", "bk:Suggests"),        # implied by the cited report's title: a claim only
         ("bkr:iran-armed-forces", "bk:Reportedly"),
         ("bkr:iranian-backed-militias", "bk:Reportedly"),
     ]
+    assert rows(kg, "SELECT ?g WHERE { GRAPH ?g { bkr:op-2019-09-reported-airstrikes bk:hasTarget bkr:imam-ali-base } }") == []
