@@ -85,9 +85,9 @@ class _Locator:
         self._starts: dict[str, list[int]] = {}
         self._names: dict[str, dict | None] = {}
 
-    def where(self, term, rel: str | None = None, obj=None) -> str:
-        """``file:line`` of ``term``'s block; with ``obj``, of the line in one of its blocks that names
-        ``obj`` (a fact's own line), if there is one."""
+    def where(self, term, rel: str | None = None, obj=None, pred=None) -> str:
+        """``file:line`` of ``term``'s block; with ``obj`` (and ``pred``), of the line in one of its
+        blocks that names ``obj`` (and ``pred``, if such a line exists): a fact's own line."""
         files = [rel] if rel else self.parsed.files_with_subject(term)
         if not files:
             return ""
@@ -96,10 +96,13 @@ class _Locator:
         lines = self._read(rel, pf)
         tokens = _tokens(term, pf)
         if obj is not None and isinstance(obj, NamedNode):
-            for n in self._naming(rel, lines, _tokens(obj, pf)):
-                head = lines[self._starts[rel][n - 1] - 1].lstrip()
-                if any(head.startswith(tok) and head[len(tok):len(tok) + 1] in ("", " ", "\t") for tok in tokens):
-                    return f"{rel}:{n}"
+            found = [n for n in self._naming(rel, lines, _tokens(obj, pf))
+                     if any(_starts_with(lines[self._starts[rel][n - 1] - 1].lstrip(), tok) for tok in tokens)]
+            if found and pred is not None:
+                names = set(_tokens(pred, pf)) | ({"a"} if pred.value == RDF_TYPE else set())
+                found = [n for n in found if names & set(_NAME.findall(lines[n - 1]) + lines[n - 1].split())] or found
+            if found:
+                return f"{rel}:{found[0]}"
         for n, line in enumerate(lines, start=1):
             stripped = line.lstrip()
             for tok in tokens:
@@ -139,6 +142,13 @@ class _Lazy:
         if self._text is None:
             self._text = self._make()
         return format(self._text, spec)
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _starts_with(line: str, token: str) -> bool:
+    return line.startswith(token) and line[len(token):len(token) + 1] in ("", " ", "\t")
 
 
 _NAME = re.compile(r"<[^<>\"{}|^`\\\s]*>|[A-Za-z][\w.\-]*:[\w\-:%]*(?:\.[\w\-:%]+)*|:[\w\-:%]+")
@@ -401,7 +411,7 @@ class _Positions:
 
 def _fact_problem(kind: str, where: _Locator, f: ParsedFile, s, p, o) -> str:
     fact = f"{compact(s)} {compact(p)} {compact(o)}"
-    head = f"{where.where(s, f.source.rel, o)}: {fact} (graph {compact(NamedNode(f.source.graph))})"
+    head = f"{where.where(s, f.source.rel, o, p)}: {fact} (graph {compact(NamedNode(f.source.graph))})"
     if kind == "uncovered":
         return f"{head}: no claim with evidence covers this triple"
     if kind == "unnamed":

@@ -109,7 +109,7 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
     if depth > MAX_QUERY_DEPTH:
         raise QueryError(f"the query nests (or chains '!') {depth} levels deep; at most {MAX_QUERY_DEPTH}"
                          " are accepted", file=file)
-    if len(text) > MAX_QUERY_ELEMENTS and (count := element_count(views[0])) > MAX_QUERY_ELEMENTS:
+    if len(text) > MAX_QUERY_ELEMENTS and (count := element_count(text)) > MAX_QUERY_ELEMENTS:
         raise QueryError(f"the query strings together {count:,} operators, group patterns or triples; at"
                          f" most {MAX_QUERY_ELEMENTS:,} are accepted", file=file)
     try:
@@ -359,6 +359,11 @@ def publish(store_dir: Path, built: Path, manifest: dict) -> tuple[str, str | No
         previous = current_path(store_dir).name
     except StoreError:
         previous = None
+    pointer = store_dir / POINTER
+    if pointer.exists() and not pointer.is_file():     # the pointer could never be replaced
+        raise StoreError(f"the store pointer {POINTER} is not a file (a folder?); remove it and build again"
+                         " (the generations beside it are kept)", file=str(store_dir))
+    target, pointed = None, False
     try:
         while True:
             number = max((n for n, _ in generations(store_dir)), default=0) + 1
@@ -383,9 +388,12 @@ def publish(store_dir: Path, built: Path, manifest: dict) -> tuple[str, str | No
             fh.write(target.name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, store_dir / POINTER)
+        os.replace(tmp, pointer)
+        pointed = True
         _fsync_dir(store_dir)
     except OSError as exc:
+        if target is not None and not pointed and target.exists():
+            shutil.rmtree(target, ignore_errors=True)    # never pointed at: nothing may use it
         raise StoreError(f"cannot publish the new store generation: {exc}") from None
     _pause("after-publish")
     return target.name, previous

@@ -141,6 +141,10 @@ def test_a_damaged_pointer_is_a_store_error_and_a_build_keeps_every_generation(t
         assert (result.exit_code, result.stdout) == (3, "")
         assert message in result.stderr and "Traceback" not in result.stderr
     if (store_dir / "CURRENT").is_dir():
+        with pytest.raises(StoreError) as err:     # it could never be replaced: refused before anything
+            build(MINI, store_dir, force=True)
+        assert err.value.message.startswith("the store pointer CURRENT is not a file (a folder?); remove it")
+        assert generations(store_dir) == ["gen-000001", "gen-000002"]
         (store_dir / "CURRENT").rmdir()
     third = build(MINI, store_dir, force=True)     # publishes, and deletes nothing it cannot vouch for
     assert (third.generation, third.previous, third.pruned) == ("gen-000003", None, [])

@@ -125,11 +125,13 @@ def test_a_fact_without_a_claim_is_named_with_its_graph(mini):
 
 def test_each_uncovered_fact_is_named_at_its_own_line(mini):
     with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
-        fh.write("bkr:iaf bk:near bkr:x1 ;\n    bk:near bkr:x2 .\n# a comment\nbkr:iaf\n    bk:near bkr:x3 .\n")
+        fh.write("bkr:iaf bk:near bkr:x1 ;\n    bk:near bkr:x2 .\n# a comment\nbkr:iaf\n    bk:near bkr:x3 .\n"
+                 "bkr:iaf bk:hasPart bkr:x4 ;\n    bk:near bkr:x4 .\n")
     assert problems(mini) == [
-        "3 evidence problems:",
-        *(f"triples/doc-000.ttl:{line}: bkr:iaf bk:near bkr:x{n} (graph bkg:doc-000): no claim with evidence "
-          "covers this triple" for n, line in ((1, 60), (2, 61), (3, 64))),
+        "5 evidence problems:",
+        *(f"triples/doc-000.ttl:{line}: bkr:iaf {p} bkr:x{n} (graph bkg:doc-000): no claim with evidence "
+          "covers this triple" for n, p, line in ((1, "bk:near", 60), (2, "bk:near", 61), (3, "bk:near", 64),
+                                                  (4, "bk:hasPart", 65), (4, "bk:near", 66))),
     ]
 
 

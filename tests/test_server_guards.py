@@ -73,6 +73,8 @@ CASES = [
      "too_complex"),
     ("chain-400000-times", "POST", "/sparql", Q, b"SELECT (" + b"*".join([b"1"] * 400000) + b" AS ?x) {}", 400,
      "too_complex"),
+    ("chain-200000-minus-names", "POST", "/sparql", Q,
+     b"PREFIX : <http://x/> SELECT (1" + b" -:a" * 200000 + b" AS ?x) {}", 400, "too_complex"),
     ("chain-20000-unions", "POST", "/sparql", Q, b"ASK { " + b" UNION ".join([b"{}"] * 20000) + b" }", 400,
      "too_complex"),
     ("chain-100000-ors-in-form", "POST", "/sparql", FORM,

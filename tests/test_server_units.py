@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from loader.errors import UsageError
 from loader.server.guards import check_sparql
-from loader.sparqltext import blank, blank_literals, longest_bang_chain, nesting_depth, prefix_message, undeclared_prefix_uses
+from loader.sparqltext import (blank, blank_literals, element_count, longest_bang_chain, nesting_depth, prefix_message,
+                               undeclared_prefix_uses)
 from loader.server.httperrors import HttpError
 from loader.server.negotiation import RDF_OFFERS, RESULT_OFFERS, negotiate
 from loader.server.protocol import QueryOp, UpdateOp, parse_operation, parse_pairs
@@ -327,3 +328,22 @@ def test_no_misreading_hides_a_load(update):
     with pytest.raises(HttpError) as info:
         check_sparql(update, 128, update=True)
     assert (info.value.status, info.value.kind) == (400, "load_not_allowed")
+
+
+@pytest.mark.parametrize("text, count", [
+    ("SELECT (" + "+".join(["1"] * 101) + " AS ?x) {}", 100),
+    ("PREFIX : <http://x/> SELECT (1" + " -:a" * 100 + " AS ?x) {}", 100),     # minus before a name
+    ("SELECT (" + "-".join(["?x"] * 101) + " AS ?y) {}", 100),
+    ("ASK { " + "?s <a:p> ?o." * 100 + " }", 100),                             # no space before the dot
+    ("ASK { ?s " + "/".join(["bk:p"] * 101) + " ?o }", 100),
+    ("ASK { " + " UNION ".join(["{}"] * 101) + " }", 100),
+    # nothing inside IRIs, names, strings or comments counts
+    ("SELECT * { VALUES ?op { " + " ".join(f"<https://w3id.org/bukamal-kg/id/op-2019-12-29-x-{i}>"
+                                            for i in range(100)) + " } }", 1),
+    ('SELECT * { bkr:op-2019-06-a ?p "a-b/c+d" } # x-y/z', 1),
+    # the quads of INSERT DATA are a flat list, not a chain; a WHERE's triples are
+    ("INSERT DATA { GRAPH <a:g> { " + "<a:s> <a:p> <a:o> . " * 100 + "} }", 0),
+    ("DELETE { ?s <a:p> ?o } WHERE { " + "?s <a:p> ?o . " * 100 + "}", 100),
+])
+def test_element_count(text, count):
+    assert element_count(text) == count

@@ -115,8 +115,7 @@ def check_sparql(text: str, max_depth: int, *, update: bool = False) -> None:
             raise HttpError(400, "too_deep", f"the {what} chains {chain} '!' operators;"
                                              f" this endpoint accepts at most {max_depth}")
     if len(text) > MAX_QUERY_ELEMENTS:
-        views = views or literal_free_views(text)
-        count = element_count(views[0])
+        count = element_count(text)
         if count > MAX_QUERY_ELEMENTS:
             raise HttpError(400, "too_complex", f"the {what} strings together {count:,} operators, group"
                             f" patterns or triples; this endpoint accepts at most {MAX_QUERY_ELEMENTS:,}")
