@@ -181,6 +181,28 @@ def test_graph_store_writes_with_the_token(writable):
     assert httpx.get(url, params=params).status_code == 404
 
 
+@pytest.mark.parametrize("media, body", [
+    ("application/n-quads", b"<urn:s> <urn:p> <urn:o> <https://w3id.org/bukamal-kg/graph/inferred> .\n"),
+    ("application/trig", b"<urn:elsewhere> { <urn:s> <urn:p> <urn:o> }"),
+    ("application/n-quads", b"<urn:s> <urn:p> <urn:o> .\n<urn:s> <urn:p> <urn:o2> <urn:elsewhere> .\n"),
+], ids=["nquads-into-inferred", "trig-elsewhere", "nquads-mixed"])
+def test_a_graph_store_write_never_reaches_another_graph(writable, media, body):
+    """A dataset format may name graphs; a write goes to the graph the URL names and nowhere else."""
+    before = count(writable)
+    url = writable.url + "/store"
+    r = httpx.put(url, params={"graph": "urn:harmless"}, headers=_auth({"content-type": media}), content=body)
+    assert (r.status_code, r.json()["error"]) == (400, "bad_rdf"), r.text
+    assert "names a graph" in r.json()["message"]
+    assert count(writable) == before
+    assert httpx.get(url, params={"graph": "urn:harmless"}).status_code == 404
+    r = httpx.put(url, params={"graph": "urn:harmless"}, headers=_auth({"content-type": media}),
+                  content=b"<urn:s> <urn:p> <urn:o> .\n" if media == "application/n-quads" else b"{ <urn:s> <urn:p> <urn:o> }")
+    assert r.status_code == 201, r.text                 # the default graph of the body goes to the target
+    got = httpx.get(url, params={"graph": "urn:harmless"}, headers={"accept": "application/n-triples"})
+    assert got.text == "<urn:s> <urn:p> <urn:o> .\n"
+    assert httpx.delete(url, params={"graph": "urn:harmless"}, headers=_auth()).status_code == 204
+
+
 def test_a_slow_update_is_stopped_and_changes_nothing(tmp_path_factory):
     store = tmp_path_factory.mktemp("slow-update") / "store"
     write_generation(store, "gen-000001", quads=chain(1000))
