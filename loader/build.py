@@ -132,6 +132,12 @@ def build(root: Path | None = None, store_dir: Path | None = None, *, force: boo
                                asserted=current.get("asserted", {}), inferred=current.get("inferred", 0))
         result = BuildResult(store_dir, digest)
         _run(root, store_dir, result, progress)
+        if current is not None and current.get("made_by") == store.WRITE_MADE_BY:
+            result.warnings.append(
+                f"warning: {current['generation']} held writes made through the server (SPARQL Update, Graph"
+                f" Store); this build is made from the project's files and does not hold them"
+                f" ({result.previous or current['generation']} keeps them until the next build;"
+                " `bukamal export --graph all` saves them)")
         return result
 
 

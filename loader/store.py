@@ -39,6 +39,7 @@ from .sparqltext import (ENGINE_POSITION, blank, element_count, has_dataset_clau
                          longest_bang_chain, nesting_depth, prefix_message, uses_service)
 
 POINTER = "CURRENT"
+WRITE_MADE_BY = "bukamal serve (write)"     # "made_by" in the manifest of a generation a server write made
 GEN_PREFIX = "gen-"
 MANIFEST = "bukamal-manifest.json"
 LOCK = "LOCK"

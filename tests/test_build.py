@@ -151,6 +151,25 @@ def test_a_damaged_pointer_is_a_store_error_and_a_build_keeps_every_generation(t
     assert generations(store_dir) == ["gen-000001", "gen-000002", "gen-000003"]
 
 
+def test_a_build_over_a_server_write_says_the_writes_are_not_in_it(tmp_path, cli):
+    import json
+
+    store_dir = tmp_path / "store"
+    build(MINI, store_dir)
+    manifest_path = store_dir / "gen-000001" / "bukamal-manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest.pop("input_hash")                      # as a generation a server write made
+    manifest["made_by"] = stores.WRITE_MADE_BY
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = cli("build", "--root", MINI, "--store", store_dir, "-q")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "warning: gen-000001 held writes made through the server (SPARQL Update, Graph Store); this build is"
+        " made from the project's files and does not hold them (gen-000001 keeps them until the next build;"
+        " `bukamal export --graph all` saves them)\n")
+    assert generations(store_dir) == ["gen-000001", "gen-000002"]
+
+
 def test_a_changed_input_rebuilds(mini, tmp_path):
     store_dir = tmp_path / "store"
     build(mini, store_dir)

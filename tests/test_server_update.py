@@ -203,6 +203,21 @@ def test_a_graph_store_write_never_reaches_another_graph(writable, media, body):
     assert httpx.delete(url, params={"graph": "urn:harmless"}, headers=_auth()).status_code == 204
 
 
+def test_an_update_past_the_memory_limit_stops_the_writer_and_changes_nothing(tmp_path_factory):
+    """The writer runs under the query workers' address-space limit (--worker-memory-mb)."""
+    hog = ("INSERT { GRAPH <urn:x> { ?a <urn:p> ?f } } WHERE { GRAPH ?g1 { ?a ?b ?c } GRAPH ?g2 { ?c2 ?d ?e }"
+           " GRAPH ?g3 { ?e2 ?f2 ?f } GRAPH ?g4 { ?g ?h ?i } GRAPH ?g5 { ?j ?k ?l } GRAPH ?g6 { ?m ?n ?o }"
+           " GRAPH ?g7 { ?q ?r ?s } }")                 # 13^7 rows: gigabytes
+    store = fixture_store(tmp_path_factory, "mem")
+    with LiveServer(settings(store, allow_update=True, update_token=TOKEN, worker_memory_mb=1024,
+                             timeout_s=60)) as srv:
+        before, n = srv.stats()["generation"], count(srv)
+        r = httpx.post(srv.url + "/update", headers=_auth(UPD), content=hog, timeout=90)
+        assert (r.status_code, r.json()["error"]) == (500, "writer_crashed"), r.text
+        assert (srv.stats()["generation"], count(srv)) == (before, n)
+        assert not list(store.glob(".build-*")) and not list(store.glob(".write-*"))
+
+
 def test_a_slow_update_is_stopped_and_changes_nothing(tmp_path_factory):
     store = tmp_path_factory.mktemp("slow-update") / "store"
     write_generation(store, "gen-000001", quads=chain(1000))

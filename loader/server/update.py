@@ -74,7 +74,7 @@ async def _wait_disconnect(receive) -> None:
 def _manifest(source: Path, job: dict) -> dict:
     """What the new generation records about itself (no input hash: a build never takes it as its own)."""
     what = "SPARQL Update" if job["op"] == "update" else f"Graph Store {job['method']} <{job['graph']}>"
-    return {"made_by": "bukamal serve (write)", "source_generation": source.name, "operation": what,
+    return {"made_by": store.WRITE_MADE_BY, "source_generation": source.name, "operation": what,
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -121,8 +121,9 @@ async def _run_writer(request: Request, source: Path, work: Path, job: dict,
                       payload: bytes) -> tuple[dict, bytes]:
     """The writer's reply; killed (and 503) past the deadline or when the client leaves."""
     loop = asyncio.get_running_loop()
+    memory_mb = request.app.state.settings.worker_memory_mb     # the query workers' limit, for one write too
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "loader.server.writer_main", str(source), str(work),
+        sys.executable, "-m", "loader.server.writer_main", str(source), str(work), "--memory-mb", str(memory_mb),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=store.child_env(),
         start_new_session=True)
     disconnected = asyncio.ensure_future(_wait_disconnect(request.receive))
@@ -154,5 +155,5 @@ async def _exchange(proc, job: dict, payload: bytes) -> tuple[dict, bytes]:
         proc.stdin.close()
         return await wire.read_async(proc.stdout)
     except (asyncio.IncompleteReadError, ConnectionError):
-        raise HttpError(500, "writer_crashed", "the update could not be applied (the writer stopped)") \
-            from None
+        raise HttpError(500, "writer_crashed", "the update could not be applied (the writer stopped: it crashed"
+                        " or ran out of its memory limit); nothing was changed") from None

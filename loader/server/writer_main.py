@@ -75,9 +75,21 @@ def _fsync_tree(root: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    source, target = argv[0], argv[1]
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m loader.server.writer_main")
+    parser.add_argument("source")
+    parser.add_argument("target")
+    parser.add_argument("--memory-mb", type=int, default=0)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    source, target = args.source, args.target
     _die_with_parent()
+    if args.memory_mb > 0:
+        # an update that would eat the machine's memory stops only this writer (500; nothing published)
+        import resource
+
+        limit = args.memory_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     channel_in = os.fdopen(os.dup(0), "rb")
