@@ -94,6 +94,7 @@ def convert(p: Param, value: str, store, qname: str = "") -> object:
             raise ParameterError(f"{where}: longer than {MAX_STRING} characters")
         return pyoxigraph.Literal(value)
     if p.type == "integer":
+        value = value.strip()            # as dates and enums are read: "50 " is 50
         if not _INT_RE.match(value):
             raise ParameterError(f"{where}: expected an integer, got {_show(value)!r}")
         n = int(value)

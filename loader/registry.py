@@ -24,6 +24,7 @@ between engines, or SPARQL the engine rejects is a :class:`RegistryError` naming
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import difflib
 import re
@@ -321,8 +322,7 @@ def _parse_date(value: str, bound: str) -> _dt.date | None:
             first = _dt.date(year, month, 1)
             if bound == "start":
                 return first
-            nxt = _dt.date(year + (month == 12), month % 12 + 1, 1)
-            return nxt - _dt.timedelta(days=1)
+            return _dt.date(year, month, calendar.monthrange(year, month)[1])
         return _dt.date(year, 1, 1) if bound == "start" else _dt.date(year, 12, 31)
     except ValueError:
         return None

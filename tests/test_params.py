@@ -65,8 +65,11 @@ def test_defaults_and_unbound(store):
     ({"to": "2019"}, date("2019-12-31")),
     ({"to": "2019-02"}, date("2019-02-28")),
     ({"to": "2019-12"}, date("2019-12-31")),
+    ({"to": "9999-12"}, date("9999-12-31")),              # the last month of the last year
+    ({"to": "2020-02"}, date("2020-02-29")),
     ({"n": "42"}, pyoxigraph.Literal("42", datatype=pyoxigraph.NamedNode(XSD + "integer"))),
     ({"n": "+007"}, pyoxigraph.Literal("7", datatype=pyoxigraph.NamedNode(XSD + "integer"))),
+    ({"n": " 50\u00a0"}, pyoxigraph.Literal("50", datatype=pyoxigraph.NamedNode(XSD + "integer"))),
     ({"from": "2019-6"}, date("2019-06-01")),
     ({"to": "2019-2"}, date("2019-02-28")),
     ({"from": " 2019-6-3 "}, date("2019-06-03")),

@@ -215,6 +215,8 @@ def test_cli_saved_query_formats(store_dir, fmt, start):
                                " by IRI or label"),
     (["query", "timeline", "--param", "place"], 2, "error: --param expects NAME=VALUE, got 'place'"),
     (["query", "timeline", "--param", "place=x", "--param", "place=y"], 2, "error: --param place given twice"),
+    (["query", "timeline", "--param", "place=", "--param", "place=x", "--param", "place="], 2,
+     "error: timeline: parameter 'place': nothing of class bk:Place is labelled 'x'"),   # empty: not given
     (["query", "timeline", "--param", "place=Town"], 2,
      "error: timeline: parameter 'place': 'Town' names several things: <https://w3id.org/bukamal-kg/id/town>"
      " (Townsville); <https://w3id.org/bukamal-kg/id/town-district> (Town District); give the IRI instead"),

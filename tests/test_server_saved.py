@@ -70,6 +70,13 @@ def test_run_with_an_iri_parameter_by_label_or_iri(server, actor, part):
     assert got == [{"part": BKR + part, "actor": BKR + ("iran" if part == "irgc" else "irgc")}]
 
 
+def test_an_empty_value_counts_as_not_given_even_repeated(server):
+    url = server.url + "/queries/parts?actor=&actor=Iran&actor="
+    assert rows(httpx.get(url)) == [{"part": BKR + "irgc", "actor": BKR + "iran"}]
+    r = httpx.get(server.url + "/queries/parts?actor=Iran&actor=irgc")
+    assert (r.status_code, r.json()["message"]) == (400, "parameter 'actor' is given twice")
+
+
 def test_parameter_errors_name_candidates(server):
     r = httpx.get(server.url + "/queries/parts", params={"actor": "Abu Kamal"})
     assert (r.status_code, r.json()) == (400, {

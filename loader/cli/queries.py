@@ -75,7 +75,9 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
         if not sep or not name.strip():
             raise UsageError(f"--param expects NAME=VALUE, got {pair!r}")
         name = name.strip()
-        if name in out:
+        if value == "" and name in out:        # an empty value counts as not given
+            continue
+        if name in out and out[name] != "":
             raise UsageError(f"--param {name} given twice")
         out[name] = value
     return out

@@ -62,7 +62,9 @@ async def run_saved(request: Request) -> Response:
     query, forced = resolve(registry, request.path_params["name"])
     params: dict[str, str] = {}
     for key, value in url_pairs(request):
-        if key in params:
+        if value == "" and key in params:      # an empty value counts as not given
+            continue
+        if key in params and params[key] != "":
             raise HttpError(400, "bad_parameter", f"parameter {key!r} is given twice")
         params[key] = value
     accept = request.headers.get("accept")
