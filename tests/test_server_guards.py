@@ -135,6 +135,11 @@ CASES = [
     ("update-on-query-route", "POST", "/query", {"content-type": "application/sparql-update"}, b"CLEAR ALL",
      400, "bad_request"),
     ("unknown-route", "GET", "/etc/passwd", {}, None, 404, "not_found"),
+    # no redirect built from the Host header (a 307 would carry an update's body to that host)
+    ("trailing-slash-sparql", "GET", "/sparql/?query=ASK%7B%7D", {"host": "evil.example"}, None, 404, "not_found"),
+    ("trailing-slash-update", "POST", "/update/", {"host": "evil.example", "content-type": "application/sparql-update"},
+     b"CLEAR ALL", 404, "not_found"),
+    ("trailing-slash-store", "GET", "/store/?graph=urn%3Ax", {"host": "evil.example"}, None, 404, "not_found"),
     ("gsp-unknown-graph", "GET", "/store?graph=urn%3Ano%3Asuch%3Agraph", {}, None, 404, "not_found"),
     ("gsp-no-graph-named", "GET", "/store", {}, None, 400, "bad_request"),
     ("saved-unknown", "GET", "/queries/no-such-query", {}, None, 404, "not_found"),

@@ -77,6 +77,14 @@ def test_an_empty_value_counts_as_not_given_even_repeated(server):
     assert (r.status_code, r.json()["message"]) == (400, "parameter 'actor' is given twice")
 
 
+@pytest.mark.parametrize("value", ["foo /etc/passwd", "(/var/log)", "http://[::1]/x"])
+def test_a_parameter_error_echoes_the_value_as_given(server, value):
+    """The same message as the command line: nothing of the caller's value is masked as a path."""
+    r = httpx.get(server.url + "/queries/parts", params={"actor": value})
+    assert r.status_code == 400
+    assert repr(value)[1:-1] in r.json()["message"] and "<path>" not in r.json()["message"]
+
+
 def test_parameter_errors_name_candidates(server):
     r = httpx.get(server.url + "/queries/parts", params={"actor": "Abu Kamal"})
     assert (r.status_code, r.json()) == (400, {

@@ -110,6 +110,9 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error, Exception: internal_error})
     app.state.settings = settings
+    # no redirect from "/sparql/" to "/sparql": Starlette builds it from the Host header (any host a
+    # client names), and a 307 would carry an update's body there
+    app.router.redirect_slashes = False
     app.add_middleware(DirectRoutes, routes=QUERY_ROUTES, methods=endpoint.SPARQL_METHODS,
                        shortcut=endpoint.cheap_get)
     app.add_middleware(HeadersMiddleware, cors_origins=settings.cors_origins)   # outermost of the two

@@ -52,13 +52,16 @@ def scrub_paths(message: str) -> str:
 
 def from_project_error(exc: BukamalError) -> HttpError:
     """The HTTP form of a project error: its class decides status and kind; the message is kept
-    (without filesystem paths, and without the file:line location some errors carry)."""
+    (without filesystem paths, except in a parameter error, which only echoes the caller's value; and
+    without the file:line location some errors carry)."""
     kind = next((k for cls, k in _KINDS if isinstance(exc, cls)), "error")
     extra = {}
     if isinstance(exc, ParameterError) and exc.candidates:
         extra["candidates"] = list(exc.candidates)
     headers = {"Retry-After": "5"} if isinstance(exc, StoreError) else None
-    return HttpError(exc.status, kind, scrub_paths(exc.message), extra=extra, headers=headers)
+    # a parameter error echoes the caller's own value and names no file of the server: kept as it is
+    message = exc.message if isinstance(exc, ParameterError) else scrub_paths(exc.message)
+    return HttpError(exc.status, kind, message, extra=extra, headers=headers)
 
 
 def error_body(kind: str, message: str, extra: dict | None = None) -> bytes:

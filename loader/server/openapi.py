@@ -8,14 +8,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import __version__
-from .negotiation import RDF_OFFERS, RESULT_OFFERS
+from .negotiation import RDF_OFFERS, RESULT_OFFERS, SUFFIXES
 from .runner import handler
 from .saved import _registry
 
 _SCHEMA_BY_TYPE = {
     "iri": {"type": "string", "description": "an IRI, a prefixed name (bkr:...) or a label"},
     "string": {"type": "string", "maxLength": 200},
-    "date": {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+    # as the server reads a date: YYYY, YYYY-M(M), YYYY-M(M)-D(D), spaces around allowed (and it must exist)
+    "date": {"type": "string", "pattern": r"^\s*\d{4}(-\d{1,2}(-\d{1,2})?)?\s*$"},
     "integer": {"type": "integer"},
 }
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -62,8 +63,9 @@ def spec(registry) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "bukamal-kg saved queries", "version": __version__,
-                 "description": "Saved SPARQL queries over the bukamal-kg knowledge graph. Add .csv or"
-                                " .json to a query path to choose the format without an Accept header."},
+                 "description": "Saved SPARQL queries over the bukamal-kg knowledge graph. Add "
+                                + ", ".join(SUFFIXES) + " to a query path to choose the format without"
+                                " an Accept header."},
         "paths": paths,
         "components": {"schemas": {"Error": {
             "type": "object", "required": ["error", "message"],
