@@ -18,7 +18,7 @@ from .remote import open_store, remote_options
 @click.option("--graph", type=click.Choice(GRAPHS), default="asserted", show_default=True,
               help="asserted: every graph but bkg:inferred; inferred: bkg:inferred; all: both.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
+              help="Write to this file instead of standard output ('-': standard output).")
 @store_option
 @remote_options
 def export(fmt: str, graph: str, output: Path | None, store_dir: Path | None, remote=None) -> None:
@@ -29,6 +29,8 @@ def export(fmt: str, graph: str, output: Path | None, store_dir: Path | None, re
       bukamal export -o bukamal.ttl
       bukamal export --format trig --graph all -o bukamal.trig
     """
+    if output is not None and str(output) == "-":       # the usual name of standard output
+        output = None
     if remote is not None:
         from ..backend import export_from
         write_output(export_from(open_store(None, remote), fmt=fmt, graph=graph), output)
