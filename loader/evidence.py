@@ -39,7 +39,7 @@ import pyoxigraph
 from pyoxigraph import Literal, NamedNode, Variable
 
 from .errors import EvidenceError
-from .namespaces import BK, PREFIXES
+from .namespaces import BK, PREFIXES, RDF_TYPE
 from .parse import Parsed, ParsedFile
 from .terms import compact
 
@@ -104,10 +104,8 @@ class _Locator:
             if found:
                 return f"{rel}:{found[0]}"
         for n, line in enumerate(lines, start=1):
-            stripped = line.lstrip()
-            for tok in tokens:
-                if stripped.startswith(tok) and stripped[len(tok):len(tok) + 1] in ("", " ", "\t"):
-                    return f"{rel}:{n}"
+            if any(_starts_with(line.lstrip(), tok) for tok in tokens):
+                return f"{rel}:{n}"
         return rel
 
     def _read(self, rel: str, pf: ParsedFile) -> list[str]:
@@ -142,9 +140,6 @@ class _Lazy:
         if self._text is None:
             self._text = self._make()
         return format(self._text, spec)
-
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def _starts_with(line: str, token: str) -> bool:

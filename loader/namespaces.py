@@ -32,6 +32,9 @@ PREFIXES: dict[str, str] = {
 }
 
 
+RDF_TYPE = PREFIXES["rdf"] + "type"
+
+
 def graph_for(name: str) -> str:
     """IRI of the named graph that holds ``triples/<name>.ttl``."""
     return BKG + name

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+from ..namespaces import RDF_TYPE
 
 _WS = r"[ \t\r\n]*"
 _NAMECHAR = "A-Za-z0-9_\\-\u00b7\u00c0-\U000effff"
