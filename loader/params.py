@@ -71,6 +71,15 @@ def bind(query: SavedQuery, raw: Mapping[str, str], store) -> dict[pyoxigraph.Va
     return out
 
 
+def add_value(values: dict[str, str], name: str, value: str) -> bool:
+    """Record one raw ``name=value`` of a request or command line; False when ``name`` already has a
+    non-empty value (the caller reports it in its own terms). An empty value counts as not given."""
+    if values.get(name, "") != "":
+        return value == ""
+    values[name] = value
+    return True
+
+
 def _check_range(query: SavedQuery, values: Mapping[pyoxigraph.Variable, object]) -> None:
     """A start date after an end date is an error, not an empty answer."""
     starts = [p for p in query.params if p.type == "date" and p.bound == "start"]

@@ -10,6 +10,7 @@ import pyoxigraph
 
 from .. import store as stores
 from ..errors import UsageError
+from ..params import add_value
 from ..registry import Param, SavedQuery, load_registry
 from ..results import cell, format_result, table
 from ..saved import Evidence, explain, run
@@ -75,11 +76,8 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
         if not sep or not name.strip():
             raise UsageError(f"--param expects NAME=VALUE, got {pair!r}")
         name = name.strip()
-        if value == "" and name in out:        # an empty value counts as not given
-            continue
-        if name in out and out[name] != "":
+        if not add_value(out, name, value):
             raise UsageError(f"--param {name} given twice")
-        out[name] = value
     return out
 
 

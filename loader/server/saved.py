@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import NotFoundError
+from ..params import add_value
 from .httperrors import HttpError
 from .negotiation import RDF_OFFERS, RESULT_OFFERS, SUFFIXES, negotiate
 from .runner import body, handler, run_job, url_pairs
@@ -62,11 +63,8 @@ async def run_saved(request: Request) -> Response:
     query, forced = resolve(registry, request.path_params["name"])
     params: dict[str, str] = {}
     for key, value in url_pairs(request):
-        if value == "" and key in params:      # an empty value counts as not given
-            continue
-        if key in params and params[key] != "":
+        if not add_value(params, key, value):
             raise HttpError(400, "bad_parameter", f"parameter {key!r} is given twice")
-        params[key] = value
     accept = request.headers.get("accept")
     offers = RDF_OFFERS if query.form in ("CONSTRUCT", "DESCRIBE") else RESULT_OFFERS
     if forced is None and negotiate(accept, offers) is None:

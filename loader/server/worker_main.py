@@ -31,6 +31,16 @@ def _die_with_parent() -> None:
         pass
 
 
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's address space (0: no cap): a job that would eat the machine's memory then
+    stops only this process, which the server reports and replaces."""
+    if megabytes > 0:
+        import resource
+
+        limit = megabytes << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: bool = False) -> None:
     import pyoxigraph
 
@@ -72,12 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--remote", action="store_true")
     args = parser.parse_args(argv)
     _die_with_parent()
-    if args.memory_mb > 0:
-        # a query that would eat the machine's memory kills only this worker (500, then replaced)
-        import resource
-
-        limit = args.memory_mb << 20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limit_memory(args.memory_mb)          # a query past it kills only this worker (500, then replaced)
     # the protocol owns the original stdout; anything printed by accident goes to stderr
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

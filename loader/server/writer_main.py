@@ -16,7 +16,7 @@ import gc
 import os
 import sys
 
-from .worker_main import _die_with_parent
+from .worker_main import _die_with_parent, limit_memory
 
 
 def _apply(store, job: dict, payload: bytes):
@@ -84,12 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     source, target = args.source, args.target
     _die_with_parent()
-    if args.memory_mb > 0:
-        # an update that would eat the machine's memory stops only this writer (500; nothing published)
-        import resource
-
-        limit = args.memory_mb << 20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limit_memory(args.memory_mb)          # an update past it stops only this writer (500; nothing published)
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     channel_in = os.fdopen(os.dup(0), "rb")
