@@ -77,6 +77,9 @@ def markdown(res: dict) -> str:
         f"{_s(r['build']['bulk_load']['seconds'])} · {_rate(r['build']['bulk_load']['triples_per_s'])} · "
         f"{r['build']['bulk_load']['peak_mb']} MB"))
     add("build / bulk_load throughput", lambda r: f"**{r['build']['ratio'] * 100:.0f} %**")
+    add("  raw `bulk_load` of what the build writes (input + inferred, N-Quads)", lambda r: (
+        f"{_s(r['build']['bulk_load_output']['seconds'])} · {r['build']['bulk_load_output']['quads']:,} quads · "
+        f"{r['build']['bulk_load_output']['peak_mb']} MB · {r['build']['output_ratio'] * 100:.0f} % of the build's time"))
     add("**reasoning** `loader.rules` (all inferences)", lambda r: (
         f"{_s(r['reasoning']['rules']['seconds'])} · {_rate(r['reasoning']['rules']['triples_per_s'])} · "
         f"{r['reasoning']['rules']['inferred']:,} inferred · {r['reasoning']['rules']['peak_mb']} MB"))
