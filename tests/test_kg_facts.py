@@ -72,8 +72,9 @@ def test_000_infobox_control_ownership_condition(kg):
             ?c a bk:Claim ; rdf:subject bkr:imam-ali-base ; rdf:predicate ?p ; rdf:object ?o ;
                bk:evidence/bk:inDocument bkr:doc-000 .
             FILTER (?p IN (bk:controlledBy, bk:ownedBy, bk:condition, bk:inUseDuring))
-        } ORDER BY ?p""") == [
+        } ORDER BY ?p ?o""") == [
         ("bk:condition", "Inoperative"),
+        ("bk:condition", "would soon be operational"),     # the site as the sentence's second reading
         ("bk:controlledBy", "bkr:iran-armed-forces"),
         ("bk:inUseDuring", "bkr:time-000-2019-2024"),
         ("bk:ownedBy", "bkr:syrian-government"),
@@ -307,3 +308,33 @@ def test_september_2019_reported_targets_are_iranian_forces_or_iranian_backed_mi
         ("bkr:iranian-backed-militias", "bk:Reportedly"),
     ]
     assert rows(kg, "SELECT ?g WHERE { GRAPH ?g { bkr:op-2019-09-reported-airstrikes bk:hasTarget bkr:imam-ali-base } }") == []
+
+
+def test_soon_operational_is_the_tunnels_and_only_suggested_of_the_site(kg):
+    """'the construction of tunnels was noticed to have accelerated, and would soon be operational':
+    the tunnels as stated, the site as a hedged second reading kept as claims only."""
+    assert rows(kg, """
+        SELECT ?s ?stance (COUNT(?c) AS ?n) WHERE {
+            ?c a bk:Claim ; rdf:subject ?s ; rdf:predicate bk:condition ; rdf:object "would soon be operational" ;
+               bk:stance ?stance .
+        } GROUP BY ?s ?stance ORDER BY ?s""") == [
+        ("bkr:imam-ali-base", "bk:Suggests", "2"),
+        ("bkr:imam-ali-base-tunnel-system", "bk:Asserts", "2"),
+    ]
+    assert rows(kg, 'SELECT ?g WHERE { GRAPH ?g { bkr:imam-ali-base bk:condition "would soon be operational" } }') == []
+
+
+def test_2019_iraq_strikes_of_004_are_linked_to_001_only_as_a_suggestion(kg):
+    assert rows(kg, """
+        SELECT ?stance ?doc WHERE {
+            ?c a bk:Claim ; rdf:subject bkr:op-2019-07-19-airstrikes-iraq ; rdf:predicate bk:partOf ;
+               rdf:object bkr:op-2019-israeli-airstrikes-iraq ; bk:stance ?stance ; bk:evidence/bk:inDocument ?doc .
+        } ORDER BY ?doc""") == [("bk:Suggests", "bkr:doc-001"), ("bk:Suggests", "bkr:doc-004")]
+    assert rows(kg, "SELECT ?g WHERE { GRAPH ?g { bkr:op-2019-07-19-airstrikes-iraq bk:partOf ?x } }") == []
+    assert rows(kg, "SELECT ?a WHERE { bkr:op-2019-07-19-airstrikes-iraq bk:hasAgent ?a }") == []
+
+
+def test_putin_and_bennett_both_agreed(kg):
+    assert rows(kg, """
+        SELECT ?agent WHERE { bkr:op-russia-israel-agreement-oust-iran bk:hasAgent ?agent } ORDER BY ?agent""") == [
+        ("bkr:naftali-bennett",), ("bkr:vladimir-putin",)]
