@@ -159,11 +159,11 @@ def test_cli_saved_query_table(store_dir):
     result = cli("query", "casualties", "--param", "operation=February 2021 strike", "--store", str(store_dir))
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "operation  kind        value  maxValue  qualifier   text   countOf      stance      claimants  attributedTo"
-        "  documents  disagrees  sharedWith  within  claims",
-        "---------  ----------  -----  --------  ----------  -----  -----------  ----------  ---------  ------------"
-        "  ---------  ---------  ----------  ------  -------------",
-        "bkr:op-2   bk:Injured  3                bk:Exactly  three  bkr:militia  bk:Asserts"
+        "operation  operationLabel        kind        value  maxValue  qualifier   text   countOf      stance      claimants"
+        "  attributedTo  documents  disagrees  sharedWith  within  claims",
+        "---------  --------------------  ----------  -----  --------  ----------  -----  -----------  ----------  ---------"
+        "  ------------  ---------  ---------  ----------  ------  -------------",
+        "bkr:op-2   February 2021 strike  bk:Injured  3                bk:Exactly  three  bkr:militia  bk:Asserts"
         "                           a.txt      false                          bkr:claim-a25",
         "(1 row)",
     ]
@@ -174,18 +174,18 @@ def test_cli_saved_query_explain(store_dir):
                  "--explain", "--store", str(store_dir))
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[2].startswith("bkr:op-1   bk:Killed  5 ")
+    assert lines[2].startswith("bkr:op-1   September 2019 strike  bk:Killed  5 ")
     assert lines[2].split()[-2:] == ["25", "bkr:claim-b23"]       # within the figure "25"
     assert lines[3:5] == [
         "    > bkr:claim-b23 Asserts in b.txt [0:30]",
         '      "25 people died in the September strike"',
     ]
-    assert lines[5].startswith("bkr:op-1   bk:Killed  18")
+    assert lines[5].startswith("bkr:op-1   September 2019 strike  bk:Killed  18")
     assert lines[6:8] == [
         "    > bkr:claim-a4 Asserts in a.txt [62:106] (attributed to bkr:watchers; cites bkr:ref-1)",
         '      "up to 18 were killed, according to Watchers"',
     ]
-    assert lines[8].startswith("bkr:op-1   bk:Killed  25")
+    assert lines[8].startswith("bkr:op-1   September 2019 strike  bk:Killed  25")
     assert lines[9:11] == [
         "    > bkr:claim-b1 Asserts in b.txt [0:30]",
         '      "25 people died in the September strike"',
@@ -194,10 +194,10 @@ def test_cli_saved_query_explain(store_dir):
 
 
 @pytest.mark.parametrize("fmt,start", [
-    ("csv", "operation,kind,value,maxValue,qualifier,text,countOf,stance,claimants,attributedTo,documents,"
-            "disagrees,sharedWith,within,claims\r\nhttps://w3id.org/bukamal-kg/id/op-2,"),
-    ("tsv", "?operation\t?kind\t?value"),
-    ("json", '{"head":{"vars":["operation","kind","value"'),
+    ("csv", "operation,operationLabel,kind,value,maxValue,qualifier,text,countOf,stance,claimants,attributedTo,"
+            "documents,disagrees,sharedWith,within,claims\r\nhttps://w3id.org/bukamal-kg/id/op-2,February 2021 strike,"),
+    ("tsv", "?operation\t?operationLabel\t?kind\t?value"),
+    ("json", '{"head":{"vars":["operation","operationLabel","kind","value"'),
     ("xml", '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'),
 ])
 def test_cli_saved_query_formats(store_dir, fmt, start):
