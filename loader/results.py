@@ -52,8 +52,14 @@ def cell(term, prefixes: Mapping[str, str] = PREFIXES) -> str:
     return compact(term, prefixes)
 
 
+# a line break or tab inside a value would break the table's rows and columns: shown as escapes
+_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
-    """Aligned columns, a rule under the header, and a row count."""
+    """Aligned columns, a rule under the header, and a row count; line breaks and tabs inside a value
+    are shown as ``\\n``, ``\\r`` and ``\\t``, so each row stays one line."""
+    rows = [[c.translate(_ONE_LINE) for c in row] for row in rows]
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]

@@ -247,6 +247,17 @@ def test_query_prints_a_table(mini_store, tmp_path, cli, bom):
         "(2 rows)\n"))
 
 
+def test_table_keeps_a_value_with_line_breaks_on_one_line(mini_store, tmp_path, cli):
+    (tmp_path / "q.rq").write_text('SELECT ?x ?y WHERE { BIND("a\\nb\\tc\\r" AS ?x) BIND("z" AS ?y) }',
+                                   encoding="utf-8")
+    result = cli("query", tmp_path / "q.rq", "--store", mini_store)
+    assert (result.exit_code, result.stdout) == (0, (
+        "x          y\n"
+        "---------  -\n"
+        "a\\nb\\tc\\r  z\n"
+        "(1 row)\n"))
+
+
 @pytest.mark.parametrize("fmt,expected", [
     ("csv", "s,o\nhttps://w3id.org/bukamal-kg/id/abu-kamal,https://w3id.org/bukamal-kg/id/imam-ali-base\n"
             "https://w3id.org/bukamal-kg/id/imam-ali-base,https://w3id.org/bukamal-kg/id/abu-kamal\n"),
