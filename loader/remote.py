@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -83,8 +84,8 @@ class RemoteConfig:
 
     def __post_init__(self) -> None:
         for url in (self.query_url, self.update_url, self.store_url):
-            if url is not None and urlsplit(url).scheme not in ("http", "https"):
-                raise UsageError(f"a remote SPARQL URL must start with http:// or https://, not {shown(url)!r}")
+            if url is not None:
+                check_url(url)
         if self.union not in UNION_MODES:
             raise UsageError(f"unknown union mode {self.union!r}; use one of {', '.join(UNION_MODES)}")
         if not self.timeout_s > 0:
@@ -103,6 +104,7 @@ class RemoteConfig:
         also the update URL and uploads use SPARQL Update. ``secret`` (read from a file by the CLI) is
         the password when there is a user, else the bearer token.
         """
+        check_url(url)
         env = os.environ if environ is None else environ
         user = user or env.get(ENV["user"]) or None
         password = token = None
@@ -138,6 +140,26 @@ class RemoteConfig:
     @property
     def display(self) -> str:
         return shown(self.query_url)
+
+
+def check_url(url: str) -> None:
+    """:class:`UsageError` unless ``url`` is an http(s) URL with a host that the HTTP client accepts
+    (a bracket left open, a port out of range or not a number, a space in the host...)."""
+    try:
+        parts = urlsplit(url)
+        parts.port                                     # raises for a port that is not a number 0-65535
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise UsageError(f"not a usable remote SPARQL URL: {shown_raw(url)!r} ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(f"a remote SPARQL URL must start with http:// or https://, not {shown(url)!r}")
+    if not parts.hostname:
+        raise UsageError(f"a remote SPARQL URL needs a host: {shown(url)!r}")
+
+
+def shown_raw(url: str) -> str:
+    """``url`` without anything between ``//`` and ``@`` (a password), for a URL that does not parse."""
+    return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 def shown(url: str) -> str:

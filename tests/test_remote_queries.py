@@ -178,6 +178,25 @@ def test_unreachable_remote(cli):
         3, f"error: cannot reach the remote SPARQL service at {url} (a query): ConnectError\n")
 
 
+@pytest.mark.parametrize("url,message", [
+    ("http://[::1", "not a usable remote SPARQL URL: 'http://[::1' (Invalid IPv6 URL)"),
+    ("http://x:99999/sparql", "not a usable remote SPARQL URL: 'http://x:99999/sparql' (Port out of range 0-65535)"),
+    ("http://x:abc/sparql", "not a usable remote SPARQL URL: 'http://x:abc/sparql' (Port could not be cast to"
+                            " integer value as 'abc')"),
+    ("http://u:secret@[::1/q", "not a usable remote SPARQL URL: 'http://***@[::1/q' (Invalid IPv6 URL)"),
+    ("http:///sparql", "a remote SPARQL URL needs a host: 'http:///sparql'"),
+    ("ftp://x/query", "a remote SPARQL URL must start with http:// or https://, not 'ftp://x/query'"),
+])
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_malformed_remote_url_is_a_usage_error(cli, url, message, how, monkeypatch):
+    if how == "environment":
+        monkeypatch.setenv("BUKAMAL_REMOTE", url)
+        out = cli("stats")
+    else:
+        out = cli("stats", "--remote", url)
+    assert (out.exit_code, out.stderr) == (2, f"error: {message}\n")
+
+
 def test_remote_without_graphs(cli, tmp_path):
     with OxigraphServer(tmp_path / "empty") as srv:
         out = cli("export", "--remote", srv.query_url)
