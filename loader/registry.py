@@ -147,10 +147,15 @@ def load_file(path: Path) -> SavedQuery:
     if not NAME_RE.match(name):
         raise RegistryError(f"bad saved-query name {name!r}: use lower-case letters, digits and '-'",
                             file=fname)
+    if not path.is_file():        # a folder, a link to nothing, a pipe or a device (reading would block)
+        raise RegistryError("not a regular file (a folder, a link to nothing, a pipe or a device?): fix or"
+                            " remove it", file=fname)
     try:
         text = path.read_text(encoding="utf-8-sig")   # a byte order mark is dropped
     except UnicodeDecodeError as exc:
         raise RegistryError(f"not UTF-8: {exc.reason}", file=fname) from None
+    except OSError as exc:
+        raise RegistryError(f"cannot read the file: {exc.strerror or exc}", file=fname) from None
     return parse_text(name, text, fname)
 
 

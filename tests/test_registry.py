@@ -156,6 +156,26 @@ def test_bad_file_name_and_encoding(tmp_path):
     assert str(err.value) == "q.rq: not UTF-8: invalid start byte"
 
 
+@pytest.mark.parametrize("kind", ["folder", "dangling link", "pipe", "device link"])
+def test_an_entry_that_is_not_a_regular_file_is_an_error_not_a_hang(tmp_path, kind):
+    import os
+
+    entry = tmp_path / "odd.rq"
+    if kind == "folder":
+        entry.mkdir()
+    elif kind == "dangling link":
+        entry.symlink_to(tmp_path / "nothing")
+    elif kind == "pipe":
+        os.mkfifo(entry)                 # reading it would block until someone writes
+    else:
+        entry.symlink_to("/dev/zero")    # reading it would never end
+    (tmp_path / "q.rq").write_text(GOOD_HEAD + BODY, encoding="utf-8")
+    with pytest.raises(RegistryError) as err:
+        load_registry(tmp_path)
+    assert str(err.value) == ("odd.rq: not a regular file (a folder, a link to nothing, a pipe or a device?):"
+                              " fix or remove it")
+
+
 def test_a_byte_order_mark_is_dropped(tmp_path):
     (tmp_path / "q.rq").write_bytes(b"\xef\xbb\xbf" + (GOOD_HEAD + BODY).encode("utf-8"))
     assert load_registry(tmp_path).get("q").text == (GOOD_HEAD + BODY)
