@@ -6,7 +6,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from server_support import DATA, LiveServer, settings, write_generation
+from server_support import DATA, LiveServer, settings, wait_until, write_generation
 
 BK = "https://w3id.org/bukamal-kg/ontology#"
 BKR = "https://w3id.org/bukamal-kg/id/"
@@ -159,3 +159,55 @@ def test_openapi(server):
     for q in listing:
         op = spec["paths"][q["url"]]["get"]
         assert [p["name"] for p in op["parameters"]] == [p["name"] for p in q["params"]]
+
+
+@pytest.fixture()
+def own_queries(tmp_path):
+    """A server on a copy of the saved-query folder that a test may edit while it serves."""
+    import shutil
+
+    folder = tmp_path / "queries"
+    shutil.copytree(DATA / "queries", folder)
+    store = tmp_path / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    with LiveServer(settings(store, queries_dir=folder, workers=2, reload_interval_s=0.1)) as srv:
+        yield srv, folder
+
+
+def test_an_edited_query_is_run_alike_by_every_worker(own_queries):
+    srv, folder = own_queries
+    for _ in range(6):                  # both workers have run the old text
+        assert len(rows(httpx.get(srv.url + "/queries/labels"))) == len(ALL_LABELS)
+    path = folder / "labels.rq"
+    path.write_text(path.read_text(encoding="utf-8").replace("ORDER BY ?label", "ORDER BY ?label LIMIT 1"),
+                    encoding="utf-8")
+    assert wait_until(lambda: "LIMIT 1" in httpx.get(srv.url + "/queries").json()[1]["text"])
+    answers = [rows(httpx.get(srv.url + "/queries/labels")) for _ in range(12)]
+    assert answers == [label_rows(ALL_LABELS[:1])] * 12
+
+
+def test_a_broken_edit_keeps_the_queries_that_worked(own_queries):
+    srv, folder = own_queries
+    path = folder / "labels.rq"
+    good = path.read_text(encoding="utf-8")
+    path.write_text("#+ title: A\n#+ title: B\n" + good, encoding="utf-8")
+    assert wait_until(lambda: srv.app.state.queries_fingerprint[1][1] == path.stat().st_size)
+    assert [q["name"] for q in httpx.get(srv.url + "/queries").json()] == ["facilities", "labels", "parts"]
+    assert rows(httpx.get(srv.url + "/queries/labels")) == label_rows(ALL_LABELS)
+    path.write_text(good.replace("ORDER BY ?label", "ORDER BY ?label LIMIT 2"), encoding="utf-8")
+    assert wait_until(lambda: len(rows(httpx.get(srv.url + "/queries/labels"))) == 2)
+
+
+def test_a_broken_query_folder_at_start_names_the_file(tmp_path):
+    import shutil
+
+    folder = tmp_path / "queries"
+    shutil.copytree(DATA / "queries", folder)
+    (folder / "parts.rq").write_text("#+ title: A\n#+ title: B\n", encoding="utf-8")
+    store = tmp_path / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    with LiveServer(settings(store, queries_dir=folder)) as srv:
+        r = httpx.get(srv.url + "/queries/labels")
+        assert (r.status_code, r.json()) == (500, {"error": "bad_saved_query",
+                                                   "message": "parts.rq: header key 'title' given twice"})
+        assert httpx.get(srv.url + "/sparql", params={"query": "ASK {}"}).status_code == 200

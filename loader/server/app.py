@@ -35,23 +35,49 @@ log = logging.getLogger("bukamal.server")
 QUERY_ROUTES = {"/sparql": endpoint.sparql, "/query": endpoint.query_only}
 
 
-def _load_registry(settings: Settings):
-    from ..registry import load_registry
+def _load_registry(settings: Settings, previous=None):
+    """The saved queries; when the folder holds a broken file: the ``previous`` set if there is one
+    (a bad edit does not take down queries that worked), else the error, which /queries reports."""
+    from ..registry import Registry, load_registry
 
     try:
         return load_registry(settings.queries_path())
-    except BukamalError as exc:          # the server still answers SPARQL; /queries reports this
+    except BukamalError as exc:          # the server still answers SPARQL
+        if isinstance(previous, Registry):
+            log.warning("saved queries not reloaded, the previous ones stay in use: %s", exc)
+            return previous
         log.warning("saved queries unavailable: %s", exc)
         return exc
 
 
+def queries_fingerprint(settings: Settings) -> tuple:
+    """What tells a changed saved-query folder: each ``*.rq`` entry's name, size and modification time."""
+    folder = settings.queries_path()
+    try:
+        entries = sorted(folder.glob("*.rq"))
+    except OSError:
+        return ()
+    out = []
+    for path in entries:
+        try:
+            st = path.stat()
+            out.append((path.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((path.name, None, None))
+    return tuple(out)
+
+
 async def reload_store(app: Starlette) -> bool:
-    """Switch to the generation ``store/CURRENT`` names, if new; then re-read the saved queries too
-    (a new build may bring new ones). Called by the watcher and on SIGHUP."""
-    if await app.state.pool.check_reload():
-        app.state.registry = _load_registry(app.state.settings)
-        return True
-    return False
+    """Switch to the generation ``store/CURRENT`` names, if new; re-read the saved queries when the
+    generation or the query folder changed (a new build may bring new ones; an edited file is picked up
+    without one). Called by the watcher and on SIGHUP."""
+    switched = await app.state.pool.check_reload()
+    settings = app.state.settings
+    fingerprint = queries_fingerprint(settings)
+    if switched or fingerprint != app.state.queries_fingerprint:
+        app.state.queries_fingerprint = fingerprint
+        app.state.registry = _load_registry(settings, app.state.registry)
+    return switched
 
 
 async def _watch_store(app: Starlette, interval: float) -> None:
@@ -76,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
                           inline=settings.inline_max_matches > 0)
         app.state.pool = pool
         app.state.write_lock = asyncio.Lock()
+        app.state.queries_fingerprint = queries_fingerprint(settings)
         app.state.registry = _load_registry(settings)
         await pool.start()
         watcher = asyncio.ensure_future(_watch_store(app, settings.reload_interval_s))

@@ -8,7 +8,8 @@ query that runs out of time yields a clean ``503``, never ``200`` with a truncat
 Jobs are plain dicts (they cross a pipe as JSON):
 
 * ``{"op": "query", "query", "default_graphs", "named_graphs", "accept", "base_iri"}``
-* ``{"op": "saved", "name", "params", "accept"}``     (a saved query, by registry name)
+* ``{"op": "saved", "name", "text", "params", "accept"}``  (a saved query: the file's text as the server
+  read it, so that every worker runs the same version of it, whatever the folder holds now)
 * ``{"op": "graph", "graph", "accept"}``              (Graph Store Protocol GET; graph None: default)
 * ``{"op": "graphs"}``                                (the named graphs, as a JSON list)
 """
@@ -19,7 +20,6 @@ import io
 import json
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph
 
@@ -157,22 +157,26 @@ def run_query(store, job: dict, max_bytes: int) -> Reply:
     return serialize(result, job.get("accept"), max_bytes)
 
 
-_registry_cache: dict[str, object] = {}
+_parsed: dict[tuple[str, str], object] = {}      # (name, text) -> SavedQuery
+_PARSED_KEEP = 64
 
 
-def _registry(queries_dir: str | None):
-    from ..registry import load_registry
+def _saved_query(name: str, text: str):
+    """The saved query ``name`` parsed from ``text`` (remembered: a worker sees the same few texts)."""
+    from ..registry import parse_text
 
-    key = queries_dir or ""
-    if key not in _registry_cache:
-        _registry_cache[key] = load_registry(Path(queries_dir) if queries_dir else None)
-    return _registry_cache[key]
+    key = (name, text)
+    if key not in _parsed:
+        if len(_parsed) >= _PARSED_KEEP:
+            _parsed.clear()
+        _parsed[key] = parse_text(name, text, f"{name}.rq")
+    return _parsed[key]
 
 
 def run_saved(store, job: dict, max_bytes: int) -> Reply:
     from ..saved import run
 
-    query = _registry(job.get("queries_dir")).get(job["name"])
+    query = _saved_query(job["name"], job["text"])
     result = run(query, job.get("params") or {}, store)
     return serialize(result, job.get("accept"), max_bytes, forced=job.get("format"))
 

@@ -53,7 +53,8 @@ def scrub_paths(message: str) -> str:
 def from_project_error(exc: BukamalError) -> HttpError:
     """The HTTP form of a project error: its class decides status and kind; the message is kept
     (without filesystem paths, except in a parameter error, which only echoes the caller's value; and
-    without the file:line location some errors carry)."""
+    without the file:line location some errors carry, except a broken saved-query file's name, which
+    tells the operator what to fix)."""
     kind = next((k for cls, k in _KINDS if isinstance(exc, cls)), "error")
     extra = {}
     if isinstance(exc, ParameterError) and exc.candidates:
@@ -61,6 +62,8 @@ def from_project_error(exc: BukamalError) -> HttpError:
     headers = {"Retry-After": "5"} if isinstance(exc, StoreError) else None
     # a parameter error echoes the caller's own value and names no file of the server: kept as it is
     message = exc.message if isinstance(exc, ParameterError) else scrub_paths(exc.message)
+    if isinstance(exc, RegistryError) and exc.file:
+        message = f"{exc.file}: {message}"
     return HttpError(exc.status, kind, message, extra=extra, headers=headers)
 
 

@@ -58,7 +58,6 @@ def resolve(registry, raw_name: str) -> tuple[object, str | None]:
 
 @handler
 async def run_saved(request: Request) -> Response:
-    settings = request.app.state.settings
     registry = _registry(request)
     query, forced = resolve(registry, request.path_params["name"])
     params: dict[str, str] = {}
@@ -71,6 +70,6 @@ async def run_saved(request: Request) -> Response:
         raise HttpError(406, "not_acceptable", f"{query.name} gives "
                         f"{'a graph' if offers is RDF_OFFERS else 'a table'}; available: " + ", ".join(offers))
     await body(request)
-    job = {"op": "saved", "name": query.name, "params": params, "accept": accept, "format": forced,
-           "queries_dir": str(settings.queries_path())}
+    job = {"op": "saved", "name": query.name, "text": query.text, "params": params, "accept": accept,
+           "format": forced}
     return await run_job(request, job)
