@@ -35,14 +35,13 @@ import pyoxigraph
 from .errors import ParameterError
 from .labels import label_index, loose_key, name_key
 from .namespaces import PREFIXES
-from .registry import Param, SavedQuery, _enum_is_iri, _is_project_pname, _parse_date, expand_pname
+from .registry import (INT_TEXT, MAX_STRING, Param, SavedQuery, _enum_is_iri, _is_project_pname, _parse_date,
+                       expand_pname)
 
-MAX_STRING = 200
 MAX_IRI = 2000
 XSD = PREFIXES["xsd"]
 _IRI_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|^`\\]+$")
 _PNAME_HEAD = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):(.*)$")
-_INT_RE = re.compile(r"^[+-]?[0-9]{1,18}$")       # ASCII digits only (\d would take any script's)
 
 
 def bind(query: SavedQuery, raw: Mapping[str, str], store) -> dict[pyoxigraph.Variable, object]:
@@ -104,7 +103,7 @@ def convert(p: Param, value: str, store, qname: str = "") -> object:
         return pyoxigraph.Literal(value)
     if p.type == "integer":
         value = value.strip()            # as dates and enums are read: "50 " is 50
-        if not _INT_RE.match(value):
+        if not INT_TEXT.match(value):
             raise ParameterError(f"{where}: expected an integer, got {_show(value)!r}")
         n = int(value)
         if (p.minimum is not None and n < p.minimum) or (p.maximum is not None and n > p.maximum):

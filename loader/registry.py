@@ -47,6 +47,8 @@ PARAM_RE = re.compile(
     r"^(?P<name>\S+)\s+(?P<type>\S+)\s+(?P<req>\S+)(?P<opts>(?:\s+[a-z]+=\S+)*)\s+--\s+(?P<desc>\S.*)$"
 )
 OPTION_KEYS = {"default", "values", "bound", "class", "min", "max"}
+INT_TEXT = re.compile(r"^[+-]?[0-9]{1,18}$")   # an integer as a value may be written: ASCII digits only
+MAX_STRING = 200                                 # the longest string value (a default included)
 KNOWN_KEYS = {"title", "description", "param", "example", "explain", "list"}
 
 
@@ -283,17 +285,24 @@ def _parse_param(value: str, fname: str, lineno: int) -> Param:
                    fname, lineno)
     minimum = maximum = None
     if ptype == "integer":
-        try:
-            minimum = int(opts["min"]) if "min" in opts else None
-            maximum = int(opts["max"]) if "max" in opts else None
-            if default is not None:
-                d = int(default)
-                if (minimum is not None and d < minimum) or (maximum is not None and d > maximum):
-                    raise ValueError
-        except ValueError:
-            raise _err(f"parameter {pname!r}: bad integer min/max/default", fname, lineno) from None
-    if ptype == "string" and default is not None and not default.isprintable():
-        raise _err(f"parameter {pname!r}: bad string default", fname, lineno)
+        # written as a value must be (int() would also take "1_000", other scripts' digits, any length)
+        texts = {k: opts[k] for k in ("min", "max", "default") if k in opts}
+        for key, text in texts.items():
+            if not INT_TEXT.match(text):
+                raise _err(f"parameter {pname!r}: {key} must be an integer of at most 18 ASCII digits,"
+                           f" got {text[:40]!r}", fname, lineno)
+        minimum = int(texts["min"]) if "min" in texts else None
+        maximum = int(texts["max"]) if "max" in texts else None
+        if minimum is not None and maximum is not None and minimum > maximum:
+            raise _err(f"parameter {pname!r}: min {minimum} is above max {maximum}", fname, lineno)
+        if default is not None:
+            d = int(default)
+            if (minimum is not None and d < minimum) or (maximum is not None and d > maximum):
+                span = f"{'' if minimum is None else minimum}..{'' if maximum is None else maximum}"
+                raise _err(f"parameter {pname!r}: default {d} is outside {span}", fname, lineno)
+    if ptype == "string" and default is not None and (not default.isprintable() or len(default) > MAX_STRING):
+        raise _err(f"parameter {pname!r}: a string default must be printable and at most {MAX_STRING}"
+                   " characters", fname, lineno)
     return Param(name=pname, type=ptype, required=required, default=default, values=values,
                  description=m.group("desc"), bound=bound, cls=cls, minimum=minimum, maximum=maximum)
 
