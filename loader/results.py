@@ -52,14 +52,21 @@ def cell(term, prefixes: Mapping[str, str] = PREFIXES) -> str:
     return compact(term, prefixes)
 
 
-# a line break or tab inside a value would break the table's rows and columns: shown as escapes
-_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+# shown as escapes in text for people: a line break or tab would break a table's rows and columns, and
+# other control characters (ESC...) would drive the terminal
+_ONE_LINE = {**{c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]},
+             **{0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"}}
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks, tabs and other control characters shown as escapes (``\\n``, ``\\x1b``)."""
+    return text.translate(_ONE_LINE)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
-    """Aligned columns, a rule under the header, and a row count; line breaks and tabs inside a value
-    are shown as ``\\n``, ``\\r`` and ``\\t``, so each row stays one line."""
-    rows = [[c.translate(_ONE_LINE) for c in row] for row in rows]
+    """Aligned columns, a rule under the header, and a row count; line breaks, tabs and other control
+    characters inside a value are shown as escapes (:func:`one_line`), so each row stays one line."""
+    rows = [[one_line(c) for c in row] for row in rows]
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]

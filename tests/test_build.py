@@ -248,13 +248,14 @@ def test_query_prints_a_table(mini_store, tmp_path, cli, bom):
 
 
 def test_table_keeps_a_value_with_line_breaks_on_one_line(mini_store, tmp_path, cli):
-    (tmp_path / "q.rq").write_text('SELECT ?x ?y WHERE { BIND("a\\nb\\tc\\r" AS ?x) BIND("z" AS ?y) }',
+    """Line breaks, tabs and terminal escapes inside a value are shown as escapes."""
+    (tmp_path / "q.rq").write_text('SELECT ?x ?y WHERE { BIND("a\\nb\\tc\\r\\u001B[31m" AS ?x) BIND("z" AS ?y) }',
                                    encoding="utf-8")
     result = cli("query", tmp_path / "q.rq", "--store", mini_store)
     assert (result.exit_code, result.stdout) == (0, (
-        "x          y\n"
-        "---------  -\n"
-        "a\\nb\\tc\\r  z\n"
+        "x                  y\n"
+        "-----------------  -\n"
+        "a\\nb\\tc\\r\\x1b[31m  z\n"
         "(1 row)\n"))
 
 

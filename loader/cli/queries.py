@@ -12,7 +12,7 @@ from .. import store as stores
 from ..errors import UsageError
 from ..params import add_value
 from ..registry import Param, SavedQuery, load_registry
-from ..results import cell, format_result, table
+from ..results import cell, format_result, one_line, table
 from ..saved import Evidence, explain, run
 from ..terms import compact_iri
 from .common import store_dir_or_default
@@ -97,8 +97,8 @@ def evidence_lines(evidence: list[Evidence]) -> list[str]:
             who.append("cites " + ", ".join(compact_iri(r) for r in e.cites_report))
         head = compact_iri(e.claim) if e.claim else compact_iri(e.evidence)
         stance = f" {e.stance}" if e.stance else ""
-        lines.append(f"    > {head}{stance} in {where}" + (f" ({'; '.join(who)})" if who else ""))
-        lines.append(f"      \"{e.quote}\"")
+        lines.append(one_line(f"    > {head}{stance} in {where}" + (f" ({'; '.join(who)})" if who else "")))
+        lines.append(f"      \"{one_line(e.quote)}\"")
     return lines
 
 
