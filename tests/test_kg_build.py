@@ -70,3 +70,32 @@ def test_stated_in_is_inferred_from_evidence(real_store):
         SELECT DISTINCT ?doc WHERE { GRAPH bkg:inferred {
             ?c bk:statedIn ?doc } ?c rdf:subject bkr:op-2018-06-airstrike-kh-base ; rdf:predicate bk:hasAgent }""") == [
         ("bkr:doc-004",)]
+
+
+def test_a_second_label_for_a_place_actor_or_operation_is_a_shape_violation(tmp_path):
+    """Every label column shows a thing's one rdfs:label: a second one (other names are skos:altLabel)
+    fails the project's shapes, so no query can pick one of two labels."""
+    import shutil
+    from pathlib import Path
+
+    from loader.errors import ShapeError
+    from loader.parse import discover, parse_all
+    from loader.shaclsparql import validate
+
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("ontology", "corpus", "triples"):
+        shutil.copytree(root / folder, tmp_path / folder)
+    with (tmp_path / "triples" / "shared.ttl").open("a", encoding="utf-8") as f:
+        f.write('\nbkr:imam-ali-base rdfs:label "Imam Ali"@en .\nbkr:iran rdfs:label "Islamic Republic"@en .\n'
+                'bkr:op-2021-06-28-airstrike rdfs:label "June strike"@en .\n')
+    with pytest.raises(ShapeError) as err:
+        validate(parse_all(discover(tmp_path)))
+    report = err.value.report.splitlines()
+    assert report[0] == "SHACL validation failed: 4 violations"       # Iran is a place and an actor
+    assert sorted(line.strip() for line in report if "message:" in line) == [
+        "message: a place needs exactly one rdfs:label (other names are skos:altLabel)",
+        "message: a place needs exactly one rdfs:label (other names are skos:altLabel)",
+        "message: an actor needs exactly one rdfs:label (other names are skos:altLabel)",
+        "message: an operation needs exactly one human-readable rdfs:label (other names are skos:altLabel)",
+    ]
+    assert [line.strip() for line in report if "check:" in line] == ["check:   sh:maxCount"] * 4
