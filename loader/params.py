@@ -57,7 +57,8 @@ def bind(query: SavedQuery, raw: Mapping[str, str], store) -> dict[pyoxigraph.Va
         value = raw.get(p.name)
         if value is not None and not isinstance(value, str):
             raise ParameterError(f"{query.name}: parameter {p.name!r} must be text")
-        if value is None or value == "":
+        # nothing, or (but for a string, where spaces may be what is looked for) only spaces: not given
+        if value is None or value == "" or (p.type != "string" and value.strip() == ""):
             if p.default is not None:
                 value = p.default
             elif p.required:

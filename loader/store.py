@@ -176,7 +176,8 @@ def build_lock(store_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoreError(f"another build is running on {store_dir} (it holds {LOCK})") from None
+            raise StoreError(f"another build, or a write through the server, is running on {store_dir} (it"
+                             f" holds {LOCK}); try again when it is done") from None
         yield
     finally:
         fh.close()

@@ -221,8 +221,8 @@ def test_only_one_build_at_a_time(tmp_path, cli):
         with pytest.raises(StoreError) as err:
             build(MINI, store_dir)
         result = cli("build", "--root", MINI, "--store", store_dir)
-    assert str(err.value) == f"another build is running on {store_dir} (it holds LOCK)"
-    assert (result.exit_code, result.stderr) == (3, f"error: another build is running on {store_dir} (it holds LOCK)\n")
+    assert str(err.value) == f"another build, or a write through the server, is running on {store_dir} (it holds LOCK); try again when it is done"
+    assert (result.exit_code, result.stderr) == (3, f"error: another build, or a write through the server, is running on {store_dir} (it holds LOCK); try again when it is done\n")
 
 
 def test_store_dir_defaults_to_root_store(tmp_path, monkeypatch):

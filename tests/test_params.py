@@ -166,6 +166,12 @@ def test_empty_optional_is_not_given(store):
     assert values({"thing": "", "to": ""}, store) == values({}, store)
 
 
+def test_only_spaces_is_not_given_except_for_a_string(store):
+    blank = {"thing": "  ", "place": "\t", "from": " ", "to": "  ", "n": " ", "word": " ", "kind": "  "}
+    assert values(blank, store) == values({}, store)
+    assert values({"text": "  "}, store)["text"] == pyoxigraph.Literal("  ")     # spaces may be what is looked for
+
+
 # ---------------------------------------------------------------- injection
 
 HOSTILE_STRINGS = [

@@ -236,7 +236,8 @@ def test_apply_using_refuses_a_second_dataset(update):
 
 
 @pytest.mark.parametrize("message, scrubbed", [
-    ("another build is running on /tmp/x/store (it holds LOCK)", "another build is running on <path> (it holds LOCK)"),
+    ("another build, or a write through the server, is running on /tmp/x/store (it holds LOCK)",
+     "another build, or a write through the server, is running on <path> (it holds LOCK)"),
     ("IO error: /srv/store/gen-000001/LOCK: No such file", "IO error: <path>: No such file"),
     ("unknown IRI <https://w3id.org/bukamal-kg/id/x>", "unknown IRI <https://w3id.org/bukamal-kg/id/x>"),
     ("the graph <urn:a/b> and 1/2", "the graph <urn:a/b> and 1/2"),
