@@ -421,3 +421,20 @@ def test_a_build_leaves_folders_it_did_not_make_alone(tmp_path):
     again = build(MINI, store_dir, force=True)
     assert (again.generation, again.pruned) == ("gen-000052", [])
     assert (store_dir / "gen-000050" / "mydata.txt").is_file()
+
+
+def test_ctrl_c_during_a_build_exits_130_and_leaves_the_store(mini, tmp_path, cli, monkeypatch):
+    """Ctrl-C is not "invalid data" (click's own exit 1): it is reported as an interruption, and a build
+    stopped while it evaluates publishes nothing."""
+    store_dir = tmp_path / "store"
+    assert cli("build", "--root", mini, "--store", store_dir, "-q").exit_code == 0
+    before = (store_dir / "CURRENT").read_text(encoding="utf-8")
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("loader.evidence.check", interrupted)
+    result = cli("build", "--root", mini, "--store", store_dir, "--force")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (130, "interrupted")
+    assert (store_dir / "CURRENT").read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in store_dir.iterdir() if p.name.startswith("gen-")) == [before.strip()]

@@ -34,7 +34,7 @@ def test_main_help_lists_commands_and_exit_codes(cli):
     result = cli("--help")
     assert result.exit_code == 0
     assert result.stdout.endswith("  Exit codes:\n    0  ok\n    1  invalid data or query\n    2  usage or not found\n"
-                                  "    3  store error\n    4  timeout\n")
+                                  "    3  store error\n    4  timeout\n    130 interrupted (Ctrl-C)\n")
     for name in COMMANDS:
         assert f"  {name} " in result.stdout
 

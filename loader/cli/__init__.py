@@ -2,7 +2,7 @@
 
 Errors: every :class:`~loader.errors.BukamalError` is printed as one message for people on stderr and
 ends the command with its exit code (0 ok, 1 invalid data or query, 2 usage or not found, 3 store
-error, 4 timeout). ``--debug`` (or ``BUKAMAL_DEBUG=1``) also prints the traceback. Any other exception
+error, 4 timeout; 130 when interrupted by Ctrl-C). ``--debug`` (or ``BUKAMAL_DEBUG=1``) also prints the traceback. Any other exception
 is a bug and shows its traceback.
 """
 
@@ -15,6 +15,7 @@ import click
 from ..errors import BukamalError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+INTERRUPTED = 130                   # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
 
 
 class BukamalGroup(click.Group):
@@ -28,6 +29,9 @@ class BukamalGroup(click.Group):
                 traceback.print_exc()
             click.echo(f"error: {terminal_safe(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:            # Ctrl-C: the command has cleaned up what it started
+            click.echo("interrupted", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 def terminal_safe(text: str) -> str:
@@ -39,7 +43,7 @@ def terminal_safe(text: str) -> str:
 
 @click.group(cls=BukamalGroup, context_settings=CONTEXT_SETTINGS,
              epilog="\b\nExit codes:\n  0  ok\n  1  invalid data or query\n  2  usage or not found\n"
-                    "  3  store error\n  4  timeout")
+                    "  3  store error\n  4  timeout\n  130 interrupted (Ctrl-C)")
 @click.option("--debug", is_flag=True, envvar="BUKAMAL_DEBUG",
               help="Show the traceback with an error message (also BUKAMAL_DEBUG=1).")
 @click.version_option(package_name="bukamal-kg", prog_name="bukamal")
