@@ -123,7 +123,9 @@ def project_files(root: Path, shapes: bool = False) -> list[tuple[str, Path]]:
 
 
 def ensure_project(size: int, seed: int) -> Path:
-    """The synthetic project of ``size`` triples (generated once into bench/out/, reused after)."""
+    """The synthetic project of ``size`` triples (generated once into bench/out/, reused after), with
+    the repository's current ontology and shapes (copied again when they changed since: the build is
+    measured with the shapes and rules it has now; the one-file dataset of the baseline is then remade)."""
     from .generate import MARKER, generate
 
     out = OUT / f"synth-{size}-seed{seed}"
@@ -131,7 +133,28 @@ def ensure_project(size: int, seed: int) -> Path:
     if not (marker.is_file() and marker.read_text(encoding="utf-8").startswith(
             f"bench.generate --triples {size} --seed {seed}\n")):
         generate(size, seed, out)
+    elif _refresh_ontology(out):
+        (out.parent / f"{out.name}.trig").unlink(missing_ok=True)
     return out
+
+
+def _refresh_ontology(project: Path) -> bool:
+    """Make ``project/ontology`` hold exactly the repository's ontology files; True if anything changed."""
+    import shutil
+
+    repo = {p.name: p for p in (ROOT / "ontology").glob("*.ttl")}
+    folder = project / "ontology"
+    changed = False
+    for name, src in repo.items():
+        dest = folder / name
+        if not dest.is_file() or dest.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dest)
+            changed = True
+    for dest in folder.glob("*.ttl"):
+        if dest.name not in repo:
+            dest.unlink()
+            changed = True
+    return changed
 
 
 class Timer:
