@@ -150,24 +150,23 @@ def check_url(url: str) -> None:
         parts.port                                     # raises for a port that is not a number 0-65535
         httpx.URL(url)
     except (ValueError, httpx.InvalidURL) as exc:
-        raise UsageError(f"not a usable remote SPARQL URL: {shown_raw(url)!r} ({exc})") from None
+        raise UsageError(f"not a usable remote SPARQL URL: {shown(url)!r} ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"a remote SPARQL URL must start with http:// or https://, not {shown(url)!r}")
     if not parts.hostname:
         raise UsageError(f"a remote SPARQL URL needs a host: {shown(url)!r}")
 
 
-def shown_raw(url: str) -> str:
-    """``url`` without anything between ``//`` and ``@`` (a password), for a URL that does not parse."""
-    return re.sub(r"//[^/@]*@", "//***@", url)
-
-
 def shown(url: str) -> str:
-    """A URL for messages: without user information, query or fragment."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
+    """A URL for messages: without user information, query or fragment; a URL that does not parse (an
+    open bracket, a bad port) as it was given, but with what stands before an ``@`` hidden."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//***@", url)
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 

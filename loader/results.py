@@ -18,6 +18,7 @@ the query's order (use ORDER BY). A format that does not fit the result kind is 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 import pyoxigraph
@@ -52,15 +53,22 @@ def cell(term, prefixes: Mapping[str, str] = PREFIXES) -> str:
     return compact(term, prefixes)
 
 
-# shown as escapes in text for people: a line break or tab would break a table's rows and columns, and
-# other control characters (ESC...) would drive the terminal
-_ONE_LINE = {**{c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]},
-             **{0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t", 0x2028: "\\u2028", 0x2029: "\\u2029"}}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: str, keep: str = "") -> str:
+    """``text`` for people on a terminal: characters that are not printable (control characters such as
+    ESC, which would drive the terminal, invisible format characters such as bidi overrides; line breaks
+    and tabs unless in ``keep``; spaces of any width stay) shown as escapes:
+    ``\\n``, ``\\r``, ``\\t``, ``\\x1b``, ``\\u2028``."""
+    return "".join(ch if ch in keep or ch.isprintable() or unicodedata.category(ch) == "Zs"   # spaces stay
+                   else _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+                   for ch in text)
 
 
 def one_line(text: str) -> str:
-    """``text`` with line breaks, tabs and other control characters shown as escapes (``\\n``, ``\\x1b``)."""
-    return text.translate(_ONE_LINE)
+    """``text`` on one line: line breaks, tabs and other control characters shown as escapes."""
+    return visible(text)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

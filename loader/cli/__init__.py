@@ -13,6 +13,7 @@ import traceback
 import click
 
 from ..errors import BukamalError
+from ..results import visible
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 INTERRUPTED = 130                   # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
@@ -35,10 +36,9 @@ class BukamalGroup(click.Group):
 
 
 def terminal_safe(text: str) -> str:
-    """``text`` with control characters (ESC, NUL, ...; not line breaks or tabs) shown as ``\\xNN``
-    escapes: a message may quote bytes from a data file, which must not drive the terminal."""
-    return "".join(ch if ch in "\n\t" or ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}"
-                   if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in text)
+    """``text`` with control characters (ESC, NUL, ...; not line breaks or tabs) shown as escapes: a
+    message may quote bytes from a data file, which must not drive the terminal."""
+    return visible(text, keep="\n\t")
 
 
 @click.group(cls=BukamalGroup, context_settings=CONTEXT_SETTINGS,
