@@ -4,12 +4,15 @@ everything; writes need a single front."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -104,6 +107,68 @@ def test_fronts_share_the_port_and_stop_together(store):
         status = srv.stop()
     assert status == 0
     assert wait_until(lambda: not any(alive(p) for p in everything), timeout=10)
+
+
+def established(pid: int, port: int) -> int:
+    """How many connections to ``port`` the process ``pid`` holds (its socket descriptors, matched
+    against the kernel's table of established TCP connections)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    links = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            links.append(os.readlink(fd))
+        except OSError:
+            pass
+    return sum(link.startswith("socket:[") and link[8:-1] in inodes for link in links)
+
+
+def test_connections_are_spread_over_the_fronts(store):
+    srv = Served(store)
+    clients: list[socket.socket] = []
+    try:
+        assert wait_until(lambda: len(srv.fronts()) == 2 and len(srv.workers()) == 2, timeout=20)
+        port = int(srv.url.rsplit(":", 1)[1])
+        for _ in range(24):            # a burst: all connected (by the kernel) before a front accepts one
+            clients.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        request = f"GET /sparql?query={quote(MARKER)} HTTP/1.1\r\nhost: x\r\naccept: text/csv\r\n\r\n".encode()
+        for client in clients:
+            client.sendall(request)
+        for client in clients:
+            answer = b""
+            while not answer.endswith(b"v\r\n1\r\n"):
+                chunk = client.recv(4096)
+                assert chunk, answer
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 ")
+        held = [established(f, port) for f in srv.fronts()]
+        assert sum(held) == 24
+        assert min(held) >= 1        # the kernel hashes each connection to a front's socket: 2 x 2**-24 to fail
+    finally:
+        for client in clients:
+            client.close()
+        srv.stop()
+
+
+def test_a_port_held_by_fronts_is_refused_to_another_server(store):
+    from loader.server.run import bind, bind_fronts
+
+    srv = Served(store)
+    try:
+        assert wait_until(lambda: len(srv.fronts()) == 2, timeout=20)
+        port = int(srv.url.rsplit(":", 1)[1])
+        with pytest.raises(OSError) as plain:
+            bind("127.0.0.1", port)
+        with pytest.raises(OSError) as group:
+            bind_fronts("127.0.0.1", port, 2)      # would otherwise join the group and take half the clients
+        assert plain.value.errno == group.value.errno == errno.EADDRINUSE
+        assert marker(srv.url) == "v\r\n1\r\n"
+    finally:
+        srv.stop()
 
 
 def test_a_deadline_still_kills_the_worker(store):

@@ -1,10 +1,13 @@
-"""Several front processes on one listening socket: ``bukamal serve --fronts N``.
+"""Several front processes on one port: ``bukamal serve --fronts N``.
 
 One Python process parses HTTP and answers cheap queries on one CPU core at most. With ``--fronts N``
-the ``bukamal serve`` process binds the socket, then forks N front processes; each runs the whole
-application (uvicorn, its own worker pool and view of the store, its own watch of ``store/CURRENT``)
-and accepts connections from the shared socket: the kernel hands each new connection to one of them,
-and a connection stays with its front. The parent only supervises:
+the ``bukamal serve`` process binds N sockets to the port (``SO_REUSEPORT``, see
+:func:`loader.server.run.bind_fronts`), then forks N front processes; each runs the whole application
+(uvicorn, its own worker pool and view of the store, its own watch of ``store/CURRENT``) and accepts
+connections from its own socket: the kernel spreads new connections evenly over the sockets, and a
+connection stays with its front. A front that is replaced takes over its predecessor's socket (the
+parent keeps them all open), so connections that arrive meanwhile wait instead of being refused. The
+parent only supervises:
 
 * SIGHUP is passed on to every front (each re-reads ``CURRENT`` at once);
 * SIGTERM or SIGINT stops every front (each finishes its answers in progress, as a single server does)
@@ -51,7 +54,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _start(run_front: Callable[[], None]) -> int:
+def _start(run_front: Callable[[int], None], index: int) -> int:
     parent = os.getpid()
     pid = os.fork()
     if pid:
@@ -62,7 +65,7 @@ def _start(run_front: Callable[[], None]) -> int:
         for sig in _SIGNALS - {signal.SIGCHLD}:
             signal.signal(sig, signal.SIG_DFL)
         _die_with_parent(parent)
-        run_front()
+        run_front(index)
         status = 0
     except SystemExit as exc:        # uvicorn exits this way when the application cannot start
         status = exc.code if isinstance(exc.code, int) else 1
@@ -112,14 +115,14 @@ def _stop(fronts: dict[int, float]) -> None:
             pass
 
 
-def supervise(count: int, run_front: Callable[[], None], sock: socket.socket) -> int:
-    """Fork ``count`` fronts, each calling ``run_front()`` (which serves on ``sock``); supervise them
-    until SIGTERM/SIGINT. Returns the exit status for ``serve``."""
+def supervise(count: int, run_front: Callable[[int], None], socks: list[socket.socket]) -> int:
+    """Fork ``count`` fronts, front ``i`` calling ``run_front(i)`` (which serves on ``socks[i]``);
+    supervise them until SIGTERM/SIGINT. Returns the exit status for ``serve``."""
     sys.stdout.flush()
     sys.stderr.flush()
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
-        fronts = {_start(run_front): time.monotonic() for _ in range(count)}
+        fronts = {_start(run_front, i): (i, time.monotonic()) for i in range(count)}
         while True:
             info = signal.sigtimedwait(_SIGNALS, 1.0)
             if info is None:
@@ -132,13 +135,14 @@ def supervise(count: int, run_front: Callable[[], None], sock: socket.socket) ->
                 return 0
             else:
                 exited = [fronts.pop(pid) for pid, _status in _reap() if pid in fronts]
-                if any(time.monotonic() - started < MIN_LIFETIME_S for started in exited):
+                if any(time.monotonic() - started < MIN_LIFETIME_S for _, started in exited):
                     log.error("a front process exited at once; stopping the server")
                     _stop(fronts)
                     return 1
-                for _ in exited:
+                for index, _ in exited:
                     log.warning("a front process exited; starting a new one")
-                    fronts[_start(run_front)] = time.monotonic()
+                    fronts[_start(run_front, index)] = (index, time.monotonic())
     finally:
-        sock.close()
+        for sock in socks:
+            sock.close()
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)

@@ -20,19 +20,55 @@ from .connection import HttpProtocol
 from .settings import Settings
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """A listening TCP socket. It is made with ``IPPROTO_TCP`` (not protocol 0) so that the event loop
     recognises the connections it accepts as TCP and turns Nagle's algorithm off on them (and the
     listener has ``TCP_NODELAY`` itself, which Linux passes on): an answer written in two parts would
     otherwise wait for the client's delayed ACK, about 40 ms."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.setblocking(False)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
     return sock
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def bind_fronts(host: str, port: int, count: int) -> list[socket.socket]:
+    """One listening socket per front process, all on one port (``SO_REUSEPORT``): the kernel spreads
+    new connections evenly over them. (With one shared socket, whichever front wakes first accepts
+    every connection waiting, and a burst of clients can all land on one front while another idles.)
+
+    The port is first bound by a plain socket, closed at once, so that a port another server holds,
+    even one that also uses ``SO_REUSEPORT``, is refused as usual instead of being shared with it; it
+    also picks the port when ``port`` is 0."""
+    if count == 1:
+        return [bind(host, port)]
+    probe = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
+    finally:
+        probe.close()
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            socks.append(bind(host, port, reuse_port=True))
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
 
 
 def base_url(sock: socket.socket) -> str:
@@ -93,14 +129,16 @@ def serve(settings: Settings, host: str, port: int, *, log_level: str = "warning
     """Serve until interrupted; ``announce`` gets the page URL once the socket is bound."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        sock = bind(host, port)
+        socks = bind_fronts(host, port, settings.fronts)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    url = base_url(sock)
+    url = base_url(socks[0])
 
-    def front() -> None:
+    def front(index: int = 0) -> None:
+        for other in socks[:index] + socks[index + 1:]:
+            other.close()                 # this front's copies of the others' sockets
         server = make_server(settings, log_level=log_level)
-        run_server(server, sock, before=lambda: install_sighup(server.config.app))
+        run_server(server, socks[index], before=lambda: install_sighup(server.config.app))
 
     if settings.fronts == 1:
         announce(f"bukamal: serving the query page at {url}/ (SPARQL endpoint {url}/sparql)")
@@ -111,5 +149,5 @@ def serve(settings: Settings, host: str, port: int, *, log_level: str = "warning
 
     announce(f"bukamal: serving the query page at {url}/ (SPARQL endpoint {url}/sparql;"
              f" {settings.fronts} front processes)")
-    if supervise(settings.fronts, front, sock) != 0:
+    if supervise(settings.fronts, front, socks) != 0:
         raise BukamalError("a front process stopped as soon as it started (see the messages above)")
