@@ -47,9 +47,31 @@ _PROLOGUE = ("".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "
              + f"PREFIX bk: <{BK}>\n")
 _LABELS = "rdf:type rdfs:label skos:altLabel skos:definition rdfs:comment"
 _VALUE_CLASSES = "bk:TimeSpec bk:Quantity geo:Geometry"
-_PROVENANCE = f"{{ ?s a ?_t . ?_t rdfs:subClassOf* ?_c VALUES ?_c {{ bk:Claim bk:Evidence bk:Source {_VALUE_CLASSES} }} }}"
-_IS_EVIDENCE = "{ ?ev bk:quote ?_q } UNION { ?ev a ?_et . ?_et rdfs:subClassOf* bk:Evidence }"
-_IS_CLAIM = "?c a ?_ct . ?_ct rdfs:subClassOf* bk:Claim"
+
+
+@dataclass(frozen=True)
+class _Kinds:
+    """Graph patterns for "is evidence", "is a claim", "is a provenance or value node", over the
+    classes and their subclasses (``rdfs:subClassOf*``, in any graph) listed once: matching a list
+    of classes is a hash join, where a property path per typed node would walk the hierarchy again
+    for each of them."""
+
+    evidence: str                  # binds ?ev
+    claim: str                     # binds ?c
+    provenance: str                # binds ?s
+    value: str                     # binds ?s
+
+    @classmethod
+    def of(cls, store) -> _Kinds:
+        def values(var: str, roots: str) -> str:
+            found = {r["c"] for root in roots.split() for r in _q(
+                store, f"SELECT DISTINCT ?c WHERE {{ ?c rdfs:subClassOf* {root} }}")}
+            return f"VALUES {var} {{ {' '.join(sorted(str(c) for c in found))} }}"
+
+        return cls(evidence=f"{{ ?ev bk:quote ?_q }} UNION {{ ?ev a ?_et {values('?_et', 'bk:Evidence')} }}",
+                   claim=f"?c a ?_ct {values('?_ct', 'bk:Claim')}",
+                   provenance=f"{{ ?s a ?_c {values('?_c', 'bk:Claim bk:Evidence bk:Source ' + _VALUE_CLASSES)} }}",
+                   value=f"?s a ?_vc {values('?_vc', _VALUE_CLASSES)}")
 
 
 @dataclass(frozen=True)
@@ -172,9 +194,10 @@ def check(parsed: Parsed, root: Path, store: pyoxigraph.Store | None = None) -> 
     store = work_store(parsed) if store is None else store
     where = _Locator(parsed)
     problems: list[str] = []
+    kinds = _Kinds.of(store)
     texts, n_docs = _check_documents(store, Path(root), where, problems)
-    n_ev = _check_quotes(store, texts, where, problems)
-    n_facts = _check_coverage(parsed, store, where, problems)
+    n_ev = _check_quotes(store, kinds, texts, where, problems)
+    n_facts = _check_coverage(parsed, store, kinds, where, problems)
     if problems:
         raise EvidenceError(f"{len(problems)} evidence problem{'s' if len(problems) != 1 else ''}:\n"
                             + "\n".join(problems))
@@ -252,16 +275,17 @@ def _int(values: set):
         return None
 
 
-_EVIDENCE_Q = f"""SELECT DISTINCT ?ev ?quote ?doc ?start ?end WHERE {{
-  {{ SELECT DISTINCT ?ev WHERE {{ {_IS_EVIDENCE} }} }}
+def _evidence_query(kinds: _Kinds) -> str:
+    return f"""SELECT DISTINCT ?ev ?quote ?doc ?start ?end WHERE {{
+  {{ SELECT DISTINCT ?ev WHERE {{ {kinds.evidence} }} }}
   OPTIONAL {{ ?ev bk:quote ?quote }} OPTIONAL {{ ?ev bk:inDocument ?doc }}
   OPTIONAL {{ ?ev bk:startOffset ?start }} OPTIONAL {{ ?ev bk:endOffset ?end }}
 }}"""
 
 
-def _check_quotes(store, texts: dict, where: _Locator, problems: list[str]) -> int:
+def _check_quotes(store, kinds: _Kinds, texts: dict, where: _Locator, problems: list[str]) -> int:
     records: dict = {}
-    for r in store.query(_PROLOGUE + _EVIDENCE_Q, use_default_graph_as_union=True):
+    for r in store.query(_PROLOGUE + _evidence_query(kinds), use_default_graph_as_union=True):
         rec = records.get(r["ev"])
         if rec is None:
             rec = records[r["ev"]] = (set(), set(), set(), set())
@@ -311,7 +335,7 @@ def _data_graphs(parsed: Parsed) -> str:
     return " ".join(f"<{g}>" for g in graphs)
 
 
-def _check_coverage(parsed: Parsed, store, where: _Locator, problems: list[str]) -> int:
+def _check_coverage(parsed: Parsed, store, kinds: _Kinds, where: _Locator, problems: list[str]) -> int:
     n = sum(len(f.quads) for f in parsed.files if f.source.role == "data")
     graphs = _data_graphs(parsed)
     if not graphs:
@@ -321,18 +345,18 @@ def _check_coverage(parsed: Parsed, store, where: _Locator, problems: list[str])
     quad = "GRAPH ?g { ?s ?p ?o }"
     uncovered = [r for r in _q(store, f"""SELECT ?g ?s ?p ?o WHERE {{ {quad}
         FILTER(?p NOT IN ({_LABELS.replace(' ', ', ')}))
-        MINUS {_PROVENANCE}
-        MINUS {{ ?c rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:evidence ?_e . {_IS_CLAIM} }} }}""")
+        MINUS {kinds.provenance}
+        MINUS {{ ?c rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:evidence ?_e . {kinds.claim} }} }}""")
                  if r["g"] in data]
     unnamed_keys = {(r["g"], r["s"], r["p"], r["o"]) for r in _q(store, f"""SELECT ?g ?s ?p ?o WHERE {{
         {quad} VALUES ?p {{ {_LABELS} }}
-        MINUS {_PROVENANCE}
-        MINUS {{ ?ev bk:mentions ?s . {_IS_EVIDENCE} }}
-        MINUS {{ ?c rdf:subject ?s . {_IS_CLAIM} }}
-        MINUS {{ ?c rdf:object ?s . {_IS_CLAIM} }} }}""") if r["g"] in data}
+        MINUS {kinds.provenance}
+        MINUS {{ ?ev bk:mentions ?s . {kinds.evidence} }}
+        MINUS {{ ?c rdf:subject ?s . {kinds.claim} }}
+        MINUS {{ ?c rdf:object ?s . {kinds.claim} }} }}""") if r["g"] in data}
     alt_quotes: dict = defaultdict(list)
     for r in _q(store, f"""SELECT ?g ?s ?o ?quote WHERE {{ GRAPH ?g {{ ?s skos:altLabel ?o }}
-            MINUS {_PROVENANCE}
+            MINUS {kinds.provenance}
             OPTIONAL {{ ?ev bk:mentions ?s ; bk:quote ?quote }} }}"""):
         if r["g"] in data:
             alt_quotes[(r["g"], r["s"], r["o"])].append(r["quote"].value if r["quote"] is not None else None)
@@ -342,7 +366,7 @@ def _check_coverage(parsed: Parsed, store, where: _Locator, problems: list[str])
                 and not any(q is not None and o.value.casefold() in q.casefold() for q in quotes)]
     pointing = graphs.replace(" ", ", ") + _corpus_graphs(parsed)      # graphs whose objects count
     hanging = _q(store, f"""SELECT DISTINCT ?s WHERE {{
-        ?s a ?t . ?t rdfs:subClassOf* ?c VALUES ?c {{ {_VALUE_CLASSES} }}
+        {kinds.value}
         FILTER NOT EXISTS {{ GRAPH ?h {{ ?_x ?_y ?s }} FILTER(?h IN ({pointing})) }} }}""")
     if not (uncovered or unnamed_keys or unquoted or hanging):
         return n

@@ -163,3 +163,21 @@ def test_a_time_must_hang_from_a_fact(mini):
         "triples/doc-000.ttl:60: bkr:time-orphan is a time, quantity or geometry that no fact points to "
         "(graph bkg:doc-000)",
     ]
+
+
+def test_subclasses_of_claim_evidence_and_time_count_as_such_at_any_depth(mini):
+    """Classes are matched with their subclasses (rdfs:subClassOf*, declared anywhere)."""
+    with open(mini / "ontology" / "bukamal.ttl", "a", encoding="utf-8") as fh:
+        fh.write("bk:Hearsay rdfs:subClassOf bk:Claim .\nbk:Rumour rdfs:subClassOf bk:Hearsay .\n"
+                 "bk:Excerpt rdfs:subClassOf bk:Evidence .\nbk:Moment rdfs:subClassOf bk:TimeSpec .\n")
+    edit(mini / "triples" / "doc-000.ttl", "bkr:claim-000-05 a bk:Claim ;", "bkr:claim-000-05 a bk:Rumour ;")
+    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
+        fh.write('bkr:ev-extra a bk:Excerpt ;\n    bk:inDocument bkr:doc-000 .\n'
+                 'bkr:time-orphan a bk:Moment ;\n    rdfs:label "some day" .\n')
+    assert problems(mini) == [
+        "2 evidence problems:",
+        "triples/doc-000.ttl:60: bkr:ev-extra (used by no claim): needs exactly one bk:quote, bk:inDocument, and "
+        "integer bk:startOffset and bk:endOffset (has 0, 1, 0, 0)",
+        "triples/doc-000.ttl:62: bkr:time-orphan is a time, quantity or geometry that no fact points to "
+        "(graph bkg:doc-000)",
+    ]
