@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 import socket
+import sys
 import threading
 
 import uvicorn
@@ -52,10 +53,12 @@ def bind_fronts(host: str, port: int, count: int) -> list[socket.socket]:
     The port is first bound by a plain socket, closed at once, so that a port another server holds,
     even one that also uses ``SO_REUSEPORT``, is refused as usual instead of being shared with it; it
     also picks the port when ``port`` is 0."""
-    if count == 1:
-        return [bind(host, port)]
+    if count == 1 or not sys.platform.startswith("linux"):
+        # elsewhere SO_REUSEPORT does not spread connections: the fronts share one socket
+        return [bind(host, port)] * count
     probe = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # old connections may linger (TIME_WAIT)
         probe.bind((host, port))
         port = probe.getsockname()[1]
     finally:
@@ -135,8 +138,9 @@ def serve(settings: Settings, host: str, port: int, *, log_level: str = "warning
     url = base_url(socks[0])
 
     def front(index: int = 0) -> None:
-        for other in socks[:index] + socks[index + 1:]:
-            other.close()                 # this front's copies of the others' sockets
+        for other in socks:
+            if other is not socks[index]:
+                other.close()             # this front's copies of the others' sockets
         server = make_server(settings, log_level=log_level)
         run_server(server, socks[index], before=lambda: install_sighup(server.config.app))
 
