@@ -98,23 +98,25 @@ class Evidence:
     claimant: tuple[str, ...] = ()
     attributed_to: tuple[str, ...] = ()
     cites_report: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()      # the claim's rdfs:comment: how the graph reads the words
 
     def to_dict(self) -> dict:
         return {"variable": self.variable, "claim": self.claim, "evidence": self.evidence,
                 "document": self.document, "file": self.file_name, "quote": self.quote,
                 "start": self.start, "end": self.end, "stance": self.stance,
                 "claimant": list(self.claimant), "attributedTo": list(self.attributed_to),
-                "citesReport": list(self.cites_report)}
+                "citesReport": list(self.cites_report), "notes": list(self.notes)}
 
 
 _CLAIM_Q = """
-SELECT ?claim ?ev ?stance ?claimant ?attr ?report WHERE {
+SELECT ?claim ?ev ?stance ?claimant ?attr ?report ?note WHERE {
   ?claim <%(bk)sevidence> ?ev .
   OPTIONAL { ?claim <%(bk)sstance> ?stance }
   OPTIONAL { ?claim <%(bk)sclaimant> ?claimant }
   OPTIONAL { ?claim <%(bk)sattributedTo> ?attr }
   OPTIONAL { ?claim <%(bk)scitesReport> ?report }
-}""" % {"bk": BK}
+  OPTIONAL { ?claim <%(rdfs)scomment> ?note }
+}""" % {"bk": BK, "rdfs": PREFIXES["rdfs"]}
 
 _EVIDENCE_Q = """
 SELECT ?ev ?doc ?file ?quote ?start ?end WHERE {
@@ -162,8 +164,8 @@ def explain_term(store, var: str, term) -> list[Evidence]:
         evs: dict[str, dict] = {}
         for r in claim_rows:
             info = evs.setdefault(r["ev"].value, {"stance": set(), "claimant": set(), "attr": set(),
-                                                  "report": set(), "node": r["ev"]})
-            for key in ("stance", "claimant", "attr", "report"):
+                                                  "report": set(), "note": set(), "node": r["ev"]})
+            for key in ("stance", "claimant", "attr", "report", "note"):
                 if r[key] is not None:
                     info[key].add(r[key].value)
         out: list[Evidence] = []
@@ -174,7 +176,8 @@ def explain_term(store, var: str, term) -> list[Evidence]:
                 "stance": _local(pyoxigraph.NamedNode(stance[0])) if stance else None,
                 "claimant": tuple(sorted(info["claimant"])),
                 "attributed_to": tuple(sorted(info["attr"])),
-                "cites_report": tuple(sorted(info["report"]))})
+                "cites_report": tuple(sorted(info["report"])),
+                "notes": tuple(sorted(info["note"]))})
         return out
     return _evidence_record(store, var, None, term, {})
 

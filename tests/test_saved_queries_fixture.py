@@ -63,7 +63,7 @@ def test_explain_claim_row(store, registry):
         "evidence": "https://w3id.org/bukamal-kg/id/ev-a2", "document": "https://w3id.org/bukamal-kg/id/doc-a",
         "file": "a.txt", "quote": "up to 18 were killed, according to Watchers", "start": 62, "end": 106,
         "stance": "Asserts", "claimant": [], "attributedTo": ["https://w3id.org/bukamal-kg/id/watchers"],
-        "citesReport": ["https://w3id.org/bukamal-kg/id/ref-1"]}]
+        "citesReport": ["https://w3id.org/bukamal-kg/id/ref-1"], "notes": []}]
 
 
 def test_explain_two_claim_variables(store, registry):
@@ -176,21 +176,23 @@ def test_cli_saved_query_explain(store_dir):
     lines = result.output.splitlines()
     assert lines[2].startswith("bkr:op-1   September 2019 strike  bk:Killed  5 ")
     assert lines[2].split()[-2:] == ["25", "bkr:claim-b23"]       # within the figure "25"
-    assert lines[3:5] == [
+    assert lines[3:7] == [
         "    > bkr:claim-b23 Asserts in b.txt [0:30]",
         '      "25 people died in the September strike"',
+        '      note: Children: "five of them"\\nin the next line.',      # the claim's comments, on one line each
+        "      note: Five of the 25, not five more.",
     ]
-    assert lines[5].startswith("bkr:op-1   September 2019 strike  bk:Killed  18")
-    assert lines[6:8] == [
+    assert lines[7].startswith("bkr:op-1   September 2019 strike  bk:Killed  18")
+    assert lines[8:10] == [
         "    > bkr:claim-a4 Asserts in a.txt [62:106] (attributed to bkr:watchers; cites bkr:ref-1)",
         '      "up to 18 were killed, according to Watchers"',
     ]
-    assert lines[8].startswith("bkr:op-1   September 2019 strike  bk:Killed  25")
-    assert lines[9:11] == [
+    assert lines[10].startswith("bkr:op-1   September 2019 strike  bk:Killed  25")
+    assert lines[11:13] == [
         "    > bkr:claim-b1 Asserts in b.txt [0:30]",
         '      "25 people died in the September strike"',
     ]
-    assert lines[11] == "(3 rows)"
+    assert lines[13] == "(3 rows)"
 
 
 @pytest.mark.parametrize("fmt,start", [

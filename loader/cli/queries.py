@@ -99,6 +99,7 @@ def evidence_lines(evidence: list[Evidence]) -> list[str]:
         stance = f" {e.stance}" if e.stance else ""
         lines.append(one_line(f"    > {head}{stance} in {where}" + (f" ({'; '.join(who)})" if who else "")))
         lines.append(f"      \"{one_line(e.quote)}\"")
+        lines.extend(f"      note: {one_line(note)}" for note in e.notes)
     return lines
 
 
