@@ -54,7 +54,8 @@ class _Kinds:
     """Graph patterns for "is evidence", "is a claim", "is a provenance or value node", over the
     classes and their subclasses (``rdfs:subClassOf*``, in any graph) listed once: matching a list
     of classes is a hash join, where a property path per typed node would walk the hierarchy again
-    for each of them."""
+    for each of them. A blank node among the subclasses cannot be listed (``VALUES`` holds no blank
+    nodes): the pattern then keeps the path."""
 
     evidence: str                  # binds ?ev
     claim: str                     # binds ?c
@@ -63,15 +64,17 @@ class _Kinds:
 
     @classmethod
     def of(cls, store) -> _Kinds:
-        def values(var: str, roots: str) -> str:
+        def typed(node: str, var: str, roots: str) -> str:
             found = {r["c"] for root in roots.split() for r in _q(
                 store, f"SELECT DISTINCT ?c WHERE {{ ?c rdfs:subClassOf* {root} }}")}
-            return f"VALUES {var} {{ {' '.join(sorted(str(c) for c in found))} }}"
+            if all(isinstance(c, NamedNode) for c in found):
+                return f"{node} a {var} VALUES {var} {{ {' '.join(sorted(str(c) for c in found))} }}"
+            return f"{node} a {var} . {var} rdfs:subClassOf* {var}_root VALUES {var}_root {{ {roots} }}"
 
-        return cls(evidence=f"{{ ?ev bk:quote ?_q }} UNION {{ ?ev a ?_et {values('?_et', 'bk:Evidence')} }}",
-                   claim=f"?c a ?_ct {values('?_ct', 'bk:Claim')}",
-                   provenance=f"{{ ?s a ?_c {values('?_c', 'bk:Claim bk:Evidence bk:Source ' + _VALUE_CLASSES)} }}",
-                   value=f"?s a ?_vc {values('?_vc', _VALUE_CLASSES)}")
+        return cls(evidence=f"{{ ?ev bk:quote ?_q }} UNION {{ {typed('?ev', '?_et', 'bk:Evidence')} }}",
+                   claim=typed("?c", "?_ct", "bk:Claim"),
+                   provenance=f"{{ {typed('?s', '?_c', 'bk:Claim bk:Evidence bk:Source ' + _VALUE_CLASSES)} }}",
+                   value=typed("?s", "?_vc", _VALUE_CLASSES))
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,18 @@ def test_subclasses_of_claim_evidence_and_time_count_as_such_at_any_depth(mini):
         "triples/doc-000.ttl:62: bkr:time-orphan is a time, quantity or geometry that no fact points to "
         "(graph bkg:doc-000)",
     ]
+
+
+def test_a_subclass_of_claim_through_an_anonymous_class_still_counts(mini):
+    """A blank-node class cannot be listed by name (SPARQL's VALUES holds no blank nodes): a claim
+    whose class reaches bk:Claim through one still covers its fact, and nothing crashes."""
+    with open(mini / "ontology" / "bukamal.ttl", "a", encoding="utf-8") as fh:
+        fh.write("bk:Rumour rdfs:subClassOf [ rdfs:subClassOf bk:Claim ] .\n")
+    edit(mini / "triples" / "doc-000.ttl", "bkr:claim-000-05 a bk:Claim ;", "bkr:claim-000-05 a bk:Rumour ;")
+    summary = check(parse_all(discover(mini)), mini)
+    assert (summary.evidence, summary.documents, summary.facts) == (3, 1, 70)
+    edit(mini / "triples" / "doc-000.ttl", "    bk:evidence bkr:ev-000-03 ;\n", "")
+    assert problems(mini) == [
+        "1 evidence problem:",
+        "triples/doc-000.ttl:58: bkr:iaf bk:partOf bkr:israel (graph bkg:doc-000): no claim with evidence covers this triple",
+    ]

@@ -91,7 +91,7 @@ def _reap() -> list[tuple[int, int]]:
         done.append((pid, status))
 
 
-def _stop(fronts: dict[int, float]) -> None:
+def _stop(fronts: dict[int, tuple[int, float]]) -> None:
     for pid in fronts:
         try:
             os.kill(pid, signal.SIGTERM)

@@ -7,6 +7,7 @@ every request, so its per-request cost bounds the endpoint's throughput.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 import socket
@@ -52,26 +53,35 @@ def bind_fronts(host: str, port: int, count: int) -> list[socket.socket]:
 
     The port is first bound by a plain socket, closed at once, so that a port another server holds,
     even one that also uses ``SO_REUSEPORT``, is refused as usual instead of being shared with it; it
-    also picks the port when ``port`` is 0."""
+    also picks the port when ``port`` is 0 (and if another program takes that port before the fronts
+    bind it, another one is picked). What this cannot prevent (see the README's limits): a program
+    of the same user that binds the port with ``SO_REUSEPORT`` after the fronts, or in the instant
+    between the probe and the fronts, shares the port with them."""
     if count == 1 or not sys.platform.startswith("linux"):
         # elsewhere SO_REUSEPORT does not spread connections: the fronts share one socket
         return [bind(host, port)] * count
-    probe = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # old connections may linger (TIME_WAIT)
-        probe.bind((host, port))
-        port = probe.getsockname()[1]
-    finally:
-        probe.close()
-    socks: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            socks.append(bind(host, port, reuse_port=True))
-    except OSError:
-        for sock in socks:
-            sock.close()
-        raise
-    return socks
+    for attempt in range(_PORT_ATTEMPTS if port == 0 else 1):
+        probe = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # old connections may linger (TIME_WAIT)
+            probe.bind((host, port))
+            chosen = probe.getsockname()[1]
+        finally:
+            probe.close()
+        socks: list[socket.socket] = []
+        try:
+            for _ in range(count):
+                socks.append(bind(host, chosen, reuse_port=True))
+            return socks
+        except OSError as exc:
+            for sock in socks:
+                sock.close()
+            if port != 0 or exc.errno != errno.EADDRINUSE or attempt == _PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+_PORT_ATTEMPTS = 5
 
 
 def base_url(sock: socket.socket) -> str:
