@@ -224,7 +224,8 @@ def test_fronts_that_cannot_start_stop_the_server(store):
     assert srv.proc.returncode == 1
     assert time.monotonic() - started < 10
     assert "RuntimeError: this application cannot start" in err
-    assert "a front process stopped as soon as it started" in err
+    assert "a front process could not start (exit status 1); stopping the server" in err
+    assert "the front processes could not be kept running (see the messages above)" in err
 
 
 def test_writes_need_a_single_front(store, tmp_path):
@@ -237,3 +238,52 @@ def test_writes_need_a_single_front(store, tmp_path):
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == ("error: --allow-update needs a single front process (--fronts 1): a write must be"
                            " visible to the next query, whichever front answers it\n")
+
+
+def test_a_front_killed_soon_after_it_started_is_replaced(store):
+    """Only a front that exits by itself at start-up stops the server; one killed by a signal (an
+    operator, the OOM killer) is replaced, however young."""
+    srv = Served(store, min_lifetime_s=30.0)
+    try:
+        assert wait_until(lambda: len(srv.fronts()) == 2 and len(srv.workers()) == 2, timeout=20)
+        for _ in range(2):                          # the front, then its young replacement
+            victim = srv.fronts()[0]
+            os.kill(victim, signal.SIGKILL)
+            assert wait_until(lambda: victim not in srv.fronts() and len(srv.fronts()) == 2, timeout=10)
+        assert srv.proc.poll() is None
+        assert wait_until(lambda: marker(srv.url) == "v\r\n1\r\n", timeout=20)
+    finally:
+        assert srv.stop() == 0
+
+
+def serve_cli(store: Path, fronts: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "from loader.entry import run; run()", "serve", "--store",
+                             str(store), "--port", "0", "--fronts", str(fronts)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("fronts", [1, 2])
+def test_sighup_while_starting_never_stops_the_server(store, fronts):
+    proc = serve_cli(store, fronts)
+    try:
+        line = proc.stdout.readline()                # printed once the port is bound, before the fronts run
+        proc.send_signal(signal.SIGHUP)
+        url = line.split(" at ")[1].split("/ ")[0]
+        assert wait_until(lambda: marker(url) == "v\r\n1\r\n", timeout=20)
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert proc.poll() is None and marker(url) == "v\r\n1\r\n"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        # one front: uvicorn stops, then ends by the signal it caught; several: the supervisor exits 0
+        assert proc.wait(timeout=30) == (-signal.SIGTERM if fronts == 1 else 0)
+
+
+@pytest.mark.parametrize("fronts", [1, 2])
+def test_ctrl_c_says_interrupted_with_status_130(store, fronts):
+    proc = serve_cli(store, fronts)
+    url = proc.stdout.readline().split(" at ")[1].split("/ ")[0]
+    assert wait_until(lambda: marker(url) == "v\r\n1\r\n", timeout=20)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    assert proc.stderr.read().splitlines()[-1] == "interrupted"

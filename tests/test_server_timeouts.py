@@ -195,3 +195,20 @@ def test_what_is_not_http_gets_a_json_400(tmp_path):
             assert b"content-type: application/json" in head and b"x-content-type-options: nosniff" in head
             assert body == (b'{"error": "bad_request", "message": "the request is not valid HTTP/1.1, or its request'
                             b' line or a header is too long (send a long query with POST)"}')
+
+
+@pytest.mark.parametrize("victims", [1, 2])
+def test_workers_killed_while_idle_are_replaced_and_no_request_fails(tmp_path_factory, victims):
+    store = _store(tmp_path_factory, f"idle-kill-{victims}")
+    with LiveServer(settings(store, timeout_s=10)) as srv:
+        assert wait_until(lambda: len(srv.stats()["pids"]) == 2 and srv.stats()["idle"] == 2)
+        before = srv.stats()["pids"]
+        for pid in before[:victims]:
+            os.kill(pid, 9)
+        assert wait_until(lambda: all(_gone(pid) for pid in before[:victims]))
+        answers = [httpx.get(srv.url + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"},
+                             headers={"accept": "text/csv"}, timeout=15) for _ in range(4)]
+        assert [(r.status_code, r.text) for r in answers] == [(200, "n\r\n1013\r\n")] * 4
+        assert wait_until(lambda: len(srv.stats()["pids"]) == 2 and srv.stats()["idle"] == 2)
+        after = srv.stats()["pids"]
+        assert len(set(after) - set(before)) == victims and not set(after) & set(before[:victims])

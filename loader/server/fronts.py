@@ -9,11 +9,15 @@ connection stays with its front. A front that is replaced takes over its predece
 parent keeps them all open), so connections that arrive meanwhile wait instead of being refused. The
 parent only supervises:
 
-* SIGHUP is passed on to every front (each re-reads ``CURRENT`` at once);
+* SIGHUP is passed on to every front (each re-reads ``CURRENT`` at once; a front that is still
+  starting ignores it, so a reload request never stops one);
 * SIGTERM or SIGINT stops every front (each finishes its answers in progress, as a single server does)
-  and the parent exits when they have; a front that has not stopped 15 s later is killed;
-* a front that exits by itself is replaced, unless it ran for less than ``MIN_LIFETIME_S`` (then the
-  server cannot run: every front is stopped and ``serve`` exits with status 1).
+  and the parent exits when they have (after SIGINT with ``interrupted``, status 130, as a single
+  server does); a front that has not stopped 15 s later is killed;
+* a front that ends is replaced, unless it exited by itself (not killed by a signal) within
+  ``MIN_LIFETIME_S`` of its start: then the server cannot run, every front is stopped and ``serve``
+  exits with status 1. Fronts killed by a signal as soon as they start, ``MAX_KILLED_AT_ONCE`` times
+  in a row, stop the server too (rather than restarting them for ever).
 
 Every front keeps every guard of a single server (its workers, deadline and kill, queue). Each front
 switches to a new generation on its own, so during a switch (at most the watch interval, 0.5 s) two
@@ -38,6 +42,8 @@ from collections.abc import Callable
 
 log = logging.getLogger("bukamal.server")
 MIN_LIFETIME_S = 5.0
+MAX_KILLED_AT_ONCE = 5
+INTERRUPTED = 130           # supervise's status after SIGINT (the CLI's "interrupted")
 STOP_GRACE_S = 15.0
 _SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD}
 
@@ -61,9 +67,10 @@ def _start(run_front: Callable[[int], None], index: int) -> int:
         return pid
     status = 1
     try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)          # uvicorn installs its own handlers
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)    # until the front's reload handler is installed
         signal.pthread_sigmask(signal.SIG_SETMASK, set())
-        for sig in _SIGNALS - {signal.SIGCHLD}:
-            signal.signal(sig, signal.SIG_DFL)
         _die_with_parent(parent)
         run_front(index)
         status = 0
@@ -115,6 +122,12 @@ def _stop(fronts: dict[int, tuple[int, float]]) -> None:
             pass
 
 
+def _ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"was killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"
+
+
 def supervise(count: int, run_front: Callable[[int], None], socks: list[socket.socket]) -> int:
     """Fork ``count`` fronts, front ``i`` calling ``run_front(i)`` (which serves on ``socks[i]``);
     supervise them until SIGTERM/SIGINT. Returns the exit status for ``serve``."""
@@ -123,6 +136,7 @@ def supervise(count: int, run_front: Callable[[int], None], socks: list[socket.s
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
         fronts = {_start(run_front, i): (i, time.monotonic()) for i in range(count)}
+        killed_at_once = 0         # fronts in a row killed by a signal within MIN_LIFETIME_S of starting
         while True:
             info = signal.sigtimedwait(_SIGNALS, 1.0)
             if info is None:
@@ -132,15 +146,21 @@ def supervise(count: int, run_front: Callable[[int], None], socks: list[socket.s
                     os.kill(pid, signal.SIGHUP)
             elif info.si_signo in (signal.SIGTERM, signal.SIGINT):
                 _stop(fronts)
-                return 0
+                return INTERRUPTED if info.si_signo == signal.SIGINT else 0
             else:
-                exited = [fronts.pop(pid) for pid, _status in _reap() if pid in fronts]
-                if any(time.monotonic() - started < MIN_LIFETIME_S for _, started in exited):
-                    log.error("a front process exited at once; stopping the server")
-                    _stop(fronts)
-                    return 1
-                for index, _ in exited:
-                    log.warning("a front process exited; starting a new one")
+                for (index, started), status in [(fronts.pop(pid), st) for pid, st in _reap() if pid in fronts]:
+                    at_once = time.monotonic() - started < MIN_LIFETIME_S
+                    if at_once and not os.WIFSIGNALED(status):
+                        log.error("a front process could not start (exit status %d); stopping the server",
+                                  os.waitstatus_to_exitcode(status))
+                        _stop(fronts)
+                        return 1
+                    killed_at_once = killed_at_once + 1 if at_once else 0
+                    if killed_at_once >= MAX_KILLED_AT_ONCE:
+                        log.error("front processes keep dying as soon as they start; stopping the server")
+                        _stop(fronts)
+                        return 1
+                    log.warning("a front process %s; starting a new one", _ended(status))
                     fronts[_start(run_front, index)] = (index, time.monotonic())
     finally:
         for sock in socks:

@@ -141,10 +141,16 @@ def serve(settings: Settings, host: str, port: int, *, log_level: str = "warning
           announce=print) -> None:
     """Serve until interrupted; ``announce`` gets the page URL once the socket is bound."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if threading.current_thread() is threading.main_thread():   # a reload request before the server is up
+        if settings.fronts == 1:
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)             # until the front's handler replaces this
+        else:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})  # the supervisor waits for it
     try:
         socks = bind_fronts(host, port, settings.fronts)
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        shown = f"[{host}]" if ":" in host else host
+        raise UsageError(f"cannot listen on {shown}:{port}: {exc.strerror or exc}") from None
     url = base_url(socks[0])
 
     def front(index: int = 0) -> None:
@@ -159,9 +165,12 @@ def serve(settings: Settings, host: str, port: int, *, log_level: str = "warning
         front()
         return
     from . import app  # noqa: F401  (imported before forking: the fronts share its pages)
-    from .fronts import supervise
+    from .fronts import INTERRUPTED, supervise
 
     announce(f"bukamal: serving the query page at {url}/ (SPARQL endpoint {url}/sparql;"
              f" {settings.fronts} front processes)")
-    if supervise(settings.fronts, front, socks) != 0:
-        raise BukamalError("a front process stopped as soon as it started (see the messages above)")
+    status = supervise(settings.fronts, front, socks)
+    if status == INTERRUPTED:
+        raise KeyboardInterrupt
+    if status != 0:
+        raise BukamalError("the front processes could not be kept running (see the messages above)")

@@ -8,7 +8,8 @@
 * The deadline covers the wait in the queue and the run. At the deadline, or when the client goes
   away, the worker is killed (SIGKILL: pyoxigraph has no cancellation, and a thread cannot be stopped)
   and a fresh one is started in the background. Nothing keeps running for a request nobody waits for.
-* A worker that dies by itself (an engine crash) gives ``500`` and is replaced.
+* A worker that dies by itself (an engine crash) gives ``500`` and is replaced; one that dies while
+  idle (killed from outside) is dropped and replaced at once, and no job is sent to it.
 * Reload: when ``store/CURRENT`` names a new generation, a full set of workers is started on it
   (and, with ``inline``, the server's own read-only view of it is opened: :mod:`loader.server.local`);
   only when all of them have opened it does the pool switch. New jobs then go to the new workers;
@@ -52,9 +53,18 @@ class Worker:
     def pid(self) -> int:
         return self.proc.pid
 
-    def send(self, job: dict) -> None:
-        """Write ``job`` to the worker (the pipe's transport buffers what does not fit at once)."""
-        self.proc.stdin.write(wire.encode(job))
+    def send(self, job: dict) -> bool:
+        """Write ``job`` to the worker (the pipe's transport buffers what does not fit at once); False
+        if the worker has died (its pipe is closed): it is then marked dead."""
+        if self.dead or self.proc.returncode is not None:
+            self.dead = True
+            return False
+        try:
+            self.proc.stdin.write(wire.encode(job))
+        except (RuntimeError, ConnectionError, OSError):     # the transport closed with the process
+            self.dead = True
+            return False
+        return True
 
     async def receive(self) -> tuple[dict, bytes]:
         """The reply to the job sent; :class:`WorkerCrashed` if the worker died instead."""
@@ -208,6 +218,7 @@ class WorkerPool:
             old_idle, self._idle = self._idle, []
             self.generation, self.local = path, local
             for w in fresh:
+                self._watch(w)
                 self._give(w)
             for w in old_idle:
                 self._background(w.close())
@@ -261,7 +272,20 @@ class WorkerPool:
         if gen != self.generation or self._closed:
             await worker.close()
         else:
+            self._watch(worker)
             self._give(worker)
+
+    def _watch(self, worker: Worker) -> None:
+        """When ``worker`` exits while idle (killed from outside, or it crashed between jobs), drop it
+        and start its replacement; a busy worker's death is seen by the job waiting for it."""
+        async def watch() -> None:
+            await worker.proc.wait()
+            worker.dead = True
+            if worker in self._idle:
+                self._idle.remove(worker)
+                log.warning("query worker %s exited while idle; starting a new one", worker.pid)
+                self.replenish()
+        self._background(watch())
 
     # ---- handing out workers ---------------------------------------------------------------------
 
@@ -271,11 +295,20 @@ class WorkerPool:
         while self._waiters:
             fut, job = self._waiters.popleft()
             if not fut.done():
-                self._busy.add(worker)
-                worker.send(job)
+                if not self._hand(worker, job):
+                    self._waiters.appendleft((fut, job))      # it waits for the replacement
+                    return
                 fut.set_result(worker)
                 return
         self._idle.append(worker)
+
+    def _hand(self, worker: Worker, job: dict) -> bool:
+        """Make ``worker`` busy with ``job``; False (and a replacement started) if it has died."""
+        self._busy.add(worker)
+        if worker.send(job):
+            return True
+        self._discard(worker)
+        return False
 
     def _release(self, worker: Worker) -> None:
         self._busy.discard(worker)
@@ -309,11 +342,10 @@ class WorkerPool:
             await self.check_reload()
             if self.generation is None:
                 raise StoreError(self._store_error)
-        if self._idle:
+        while self._idle:
             worker = self._idle.pop()
-            self._busy.add(worker)
-            worker.send(job)
-            return worker
+            if self._hand(worker, job):
+                return worker
         if len(self._waiters) >= self.max_queue:
             raise HttpError(503, "busy", f"all {self.size} query workers are busy and {len(self._waiters)}"
                             " requests are waiting; try again shortly", headers={"Retry-After": "1"})
