@@ -287,3 +287,45 @@ def test_ctrl_c_says_interrupted_with_status_130(store, fronts):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130
     assert proc.stderr.read().splitlines()[-1] == "interrupted"
+
+
+def test_two_servers_binding_at_the_same_instant_both_refuse(monkeypatch):
+    """The probe cannot see a server that binds between it and the fronts' sockets: the check after
+    binding does (simulated: a foreign SO_REUSEPORT listener appears as the first front socket binds)."""
+    from loader.server import run
+
+    foreign: list[socket.socket] = []
+    real_bind = run.bind
+
+    def racing_bind(host, port, *, reuse_port=False):
+        sock = real_bind(host, port, reuse_port=reuse_port)
+        if not foreign:
+            foreign.append(real_bind(host, sock.getsockname()[1], reuse_port=True))
+        return sock
+
+    monkeypatch.setattr(run, "bind", racing_bind)
+    try:
+        with pytest.raises(OSError) as err:
+            run.bind_fronts("127.0.0.1", free_port(), 2)
+        assert err.value.errno == errno.EADDRINUSE
+        port = foreign[0].getsockname()[1]
+        assert listening_sockets(port) == 1          # ours are closed: only the foreign one is left
+    finally:
+        for sock in foreign:
+            sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening_sockets(port: int) -> int:
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                count += 1
+    return count

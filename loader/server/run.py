@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import signal
 import socket
 import sys
 import threading
+from pathlib import Path
 
 import uvicorn
 import uvloop
@@ -54,9 +56,10 @@ def bind_fronts(host: str, port: int, count: int) -> list[socket.socket]:
     The port is first bound by a plain socket, closed at once, so that a port another server holds,
     even one that also uses ``SO_REUSEPORT``, is refused as usual instead of being shared with it; it
     also picks the port when ``port`` is 0 (and if another program takes that port before the fronts
-    bind it, another one is picked). What this cannot prevent (see the README's limits): a program
-    of the same user that binds the port with ``SO_REUSEPORT`` after the fronts, or in the instant
-    between the probe and the fronts, shares the port with them."""
+    bind it, another one is picked). Once bound, the fronts' sockets must be the only ones listening
+    there (:func:`_others_listening`: two servers started at the same instant both refuse). What this
+    cannot prevent (see the README's limits): a program of the same user that binds the port with
+    ``SO_REUSEPORT`` after the fronts shares the port with them."""
     if count == 1 or not sys.platform.startswith("linux"):
         # elsewhere SO_REUSEPORT does not spread connections: the fronts share one socket
         return [bind(host, port)] * count
@@ -72,6 +75,8 @@ def bind_fronts(host: str, port: int, count: int) -> list[socket.socket]:
         try:
             for _ in range(count):
                 socks.append(bind(host, chosen, reuse_port=True))
+            if _others_listening(socks, chosen):      # a server that started at the same instant
+                raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
             return socks
         except OSError as exc:
             for sock in socks:
@@ -82,6 +87,30 @@ def bind_fronts(host: str, port: int, count: int) -> list[socket.socket]:
 
 
 _PORT_ATTEMPTS = 5
+_LISTEN = "0A"                    # the TCP state in /proc/net/tcp*
+
+
+def _others_listening(socks: list[socket.socket], port: int) -> bool:
+    """Whether a socket not in ``socks`` listens on ``port`` at one of their addresses, or either side at
+    a wildcard address (read from Linux's /proc/net/tcp and tcp6; False when they cannot be read). Two
+    servers that probe the port at the same instant can both bind it with ``SO_REUSEPORT``; this sees
+    the other one, and then both refuse, rather than sharing the port unawares."""
+    ours = {str(os.fstat(sock.fileno()).st_ino) for sock in socks}
+    listening = []                # (address as the table writes it, inode)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            address, _, hex_port = fields[1].rpartition(":")
+            if fields[3] == _LISTEN and int(hex_port, 16) == port:
+                listening.append((address, fields[9]))
+    mine = {address for address, inode in listening if inode in ours}
+    wildcard = any(set(address) == {"0"} for address in mine)
+    return any(inode not in ours and (wildcard or set(address) == {"0"} or address in mine)
+               for address, inode in listening)
 
 
 def base_url(sock: socket.socket) -> str:
