@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pyoxigraph
 
-from loader.server.run import base_url, bind, make_server, run_server
+from loader.server.run import make_server, run_server
+from loader.server.sockets import base_url, bind
 from loader.server.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data" / "server"

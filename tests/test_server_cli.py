@@ -56,7 +56,7 @@ def test_allow_update_without_a_token_is_refused(store, monkeypatch):
 
 
 def test_a_port_in_use_is_a_usage_error(store):
-    from loader.server.run import bind
+    from loader.server.sockets import bind
 
     sock = bind("127.0.0.1", 0)
     try:

@@ -155,7 +155,7 @@ def test_connections_are_spread_over_the_fronts(store):
 
 
 def test_a_port_held_by_fronts_is_refused_to_another_server(store):
-    from loader.server.run import bind, bind_fronts
+    from loader.server.sockets import bind, bind_fronts
 
     srv = Served(store)
     try:
@@ -292,10 +292,10 @@ def test_ctrl_c_says_interrupted_with_status_130(store, fronts):
 def test_two_servers_binding_at_the_same_instant_both_refuse(monkeypatch):
     """The probe cannot see a server that binds between it and the fronts' sockets: the check after
     binding does (simulated: a foreign SO_REUSEPORT listener appears as the first front socket binds)."""
-    from loader.server import run
+    from loader.server import sockets
 
     foreign: list[socket.socket] = []
-    real_bind = run.bind
+    real_bind = sockets.bind
 
     def racing_bind(host, port, *, reuse_port=False):
         sock = real_bind(host, port, reuse_port=reuse_port)
@@ -303,10 +303,10 @@ def test_two_servers_binding_at_the_same_instant_both_refuse(monkeypatch):
             foreign.append(real_bind(host, sock.getsockname()[1], reuse_port=True))
         return sock
 
-    monkeypatch.setattr(run, "bind", racing_bind)
+    monkeypatch.setattr(sockets, "bind", racing_bind)
     try:
         with pytest.raises(OSError) as err:
-            run.bind_fronts("127.0.0.1", free_port(), 2)
+            sockets.bind_fronts("127.0.0.1", free_port(), 2)
         assert err.value.errno == errno.EADDRINUSE
         port = foreign[0].getsockname()[1]
         assert listening_sockets(port) == 1          # ours are closed: only the foreign one is left

@@ -2,7 +2,7 @@
 
 One Python process parses HTTP and answers cheap queries on one CPU core at most. With ``--fronts N``
 the ``bukamal serve`` process binds N sockets to the port (``SO_REUSEPORT``, see
-:func:`loader.server.run.bind_fronts`), then forks N front processes; each runs the whole application
+:func:`loader.server.sockets.bind_fronts`), then forks N front processes; each runs the whole application
 (uvicorn, its own worker pool and view of the store, its own watch of ``store/CURRENT``) and accepts
 connections from its own socket: the kernel spreads new connections evenly over the sockets, and a
 connection stays with its front. A front that is replaced takes over its predecessor's socket (the
