@@ -126,3 +126,13 @@ def raw_get(base: str, target: str, headers: dict[str, str] | None = None) -> tu
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+def read_until(sock, suffix: bytes) -> bytes:
+    """What ``sock`` sends until it ends with ``suffix`` (an answer cut short fails the test)."""
+    answer = b""
+    while not answer.endswith(suffix):
+        chunk = sock.recv(4096)
+        assert chunk, answer
+        answer += chunk
+    return answer

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from server_support import DATA, TOKEN, publish_marked, wait_until
+from server_support import DATA, TOKEN, publish_marked, read_until, wait_until
 
 SERVE = """
 import sys
@@ -109,15 +109,22 @@ def test_fronts_share_the_port_and_stop_together(store):
     assert wait_until(lambda: not any(alive(p) for p in everything), timeout=10)
 
 
-def established(pid: int, port: int) -> int:
-    """How many connections to ``port`` the process ``pid`` holds (its socket descriptors, matched
-    against the kernel's table of established TCP connections)."""
-    inodes = set()
+def tcp_inodes(port: int, state: str) -> list[str]:
+    """The socket inodes of the kernel's TCP table entries on local ``port`` in ``state`` ("01"
+    established, "0A" listening)."""
+    inodes = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                inodes.add(fields[9])
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+                inodes.append(fields[9])
+    return inodes
+
+
+def established(pid: int, port: int) -> int:
+    """How many connections to ``port`` the process ``pid`` holds (its socket descriptors, matched
+    against the kernel's table of established TCP connections)."""
+    inodes = set(tcp_inodes(port, "01"))
     links = []
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -139,12 +146,7 @@ def test_connections_are_spread_over_the_fronts(store):
         for client in clients:
             client.sendall(request)
         for client in clients:
-            answer = b""
-            while not answer.endswith(b"v\r\n1\r\n"):
-                chunk = client.recv(4096)
-                assert chunk, answer
-                answer += chunk
-            assert answer.startswith(b"HTTP/1.1 200 ")
+            assert read_until(client, b"v\r\n1\r\n").startswith(b"HTTP/1.1 200 ")
         held = [established(f, port) for f in srv.fronts()]
         assert sum(held) == 24
         assert min(held) >= 1        # the kernel hashes each connection to a front's socket: 2 x 2**-24 to fail
@@ -309,7 +311,7 @@ def test_two_servers_binding_at_the_same_instant_both_refuse(monkeypatch):
             sockets.bind_fronts("127.0.0.1", free_port(), 2)
         assert err.value.errno == errno.EADDRINUSE
         port = foreign[0].getsockname()[1]
-        assert listening_sockets(port) == 1          # ours are closed: only the foreign one is left
+        assert len(tcp_inodes(port, "0A")) == 1     # ours are closed: only the foreign one is left
     finally:
         for sock in foreign:
             sock.close()
@@ -319,13 +321,3 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def listening_sockets(port: int) -> int:
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
-                count += 1
-    return count

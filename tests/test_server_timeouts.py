@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from server_support import DATA, P, LiveServer, chain, settings, wait_until, write_generation
+from server_support import DATA, P, LiveServer, chain, read_until, settings, wait_until, write_generation
 
 TIMEOUT_S = 1.0
 ONE_TIMEOUT_S = 4.0      # the one-worker server: long enough to see a freed worker early
@@ -168,12 +168,7 @@ def test_a_request_whose_headers_never_end_is_closed(tmp_path, monkeypatch):
         with socket.create_connection((host, port), timeout=5) as s:
             for _ in range(2):
                 s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n")
-                answer = b""
-                while not answer.endswith(b'"boolean":true}'):
-                    chunk = s.recv(4096)
-                    assert chunk, answer
-                    answer += chunk
-                assert answer.startswith(b"HTTP/1.1 200")
+                assert read_until(s, b'"boolean":true}').startswith(b"HTTP/1.1 200")
                 time.sleep(0.7)                              # longer than the header deadline, between requests
 
 
