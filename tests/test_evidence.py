@@ -17,6 +17,11 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def append(path: Path, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def problems(root: Path) -> list[str]:
     with pytest.raises(EvidenceError) as err:
         check(parse_all(discover(root)), root)
@@ -115,9 +120,9 @@ def test_a_file_name_naming_a_folder_says_it_cannot_be_read(mini):
 
 def test_each_fact_without_a_claim_is_named_at_its_own_line_with_its_graph(mini):
     """Not the line where bkr:iaf's first block starts (8): each fact's own line, appended at the end."""
-    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
-        fh.write("bkr:iaf bk:near bkr:x1 ;\n    bk:near bkr:x2 .\n# a comment\nbkr:iaf\n    bk:near bkr:x3 .\n"
-                 "bkr:iaf bk:hasPart bkr:x4 ;\n    bk:near bkr:x4 .\n")
+    append(mini / "triples" / "doc-000.ttl",
+           "bkr:iaf bk:near bkr:x1 ;\n    bk:near bkr:x2 .\n# a comment\nbkr:iaf\n    bk:near bkr:x3 .\n"
+           "bkr:iaf bk:hasPart bkr:x4 ;\n    bk:near bkr:x4 .\n")
     assert problems(mini) == [
         "5 evidence problems:",
         *(f"triples/doc-000.ttl:{line}: bkr:iaf {p} bkr:x{n} (graph bkg:doc-000): no claim with evidence "
@@ -135,9 +140,9 @@ def test_a_claim_without_evidence_does_not_cover(mini):
 
 
 def test_names_need_a_mention_and_alt_labels_need_a_quote(mini):
-    with open(mini / "triples" / "shared.ttl", "a", encoding="utf-8") as fh:
-        fh.write('bkr:israel skos:altLabel "State of Israel"@en .\n'
-                 'bkr:nowhere a bk:Place ;\n    rdfs:label "Nowhere"@en .\n')
+    append(mini / "triples" / "shared.ttl",
+           'bkr:israel skos:altLabel "State of Israel"@en .\n'
+           'bkr:nowhere a bk:Place ;\n    rdfs:label "Nowhere"@en .\n')
     assert problems(mini) == [
         "3 evidence problems:",
         'triples/shared.ttl:6: bkr:israel skos:altLabel "State of Israel"@en (graph bkg:shared): the name '
@@ -156,8 +161,8 @@ def test_alt_labels_match_quotes_case_insensitively(mini):
 
 
 def test_a_time_must_hang_from_a_fact(mini):
-    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
-        fh.write('bkr:time-orphan a bk:TimeSpec ;\n    rdfs:label "some day" .\n')
+    append(mini / "triples" / "doc-000.ttl",
+           'bkr:time-orphan a bk:TimeSpec ;\n    rdfs:label "some day" .\n')
     assert problems(mini) == [
         "1 evidence problem:",
         "triples/doc-000.ttl:60: bkr:time-orphan is a time, quantity or geometry that no fact points to "
@@ -167,13 +172,13 @@ def test_a_time_must_hang_from_a_fact(mini):
 
 def test_subclasses_of_claim_evidence_and_time_count_as_such_at_any_depth(mini):
     """Classes are matched with their subclasses (rdfs:subClassOf*, declared anywhere)."""
-    with open(mini / "ontology" / "bukamal.ttl", "a", encoding="utf-8") as fh:
-        fh.write("bk:Hearsay rdfs:subClassOf bk:Claim .\nbk:Rumour rdfs:subClassOf bk:Hearsay .\n"
-                 "bk:Excerpt rdfs:subClassOf bk:Evidence .\nbk:Moment rdfs:subClassOf bk:TimeSpec .\n")
+    append(mini / "ontology" / "bukamal.ttl",
+           "bk:Hearsay rdfs:subClassOf bk:Claim .\nbk:Rumour rdfs:subClassOf bk:Hearsay .\n"
+           "bk:Excerpt rdfs:subClassOf bk:Evidence .\nbk:Moment rdfs:subClassOf bk:TimeSpec .\n")
     edit(mini / "triples" / "doc-000.ttl", "bkr:claim-000-05 a bk:Claim ;", "bkr:claim-000-05 a bk:Rumour ;")
-    with open(mini / "triples" / "doc-000.ttl", "a", encoding="utf-8") as fh:
-        fh.write('bkr:ev-extra a bk:Excerpt ;\n    bk:inDocument bkr:doc-000 .\n'
-                 'bkr:time-orphan a bk:Moment ;\n    rdfs:label "some day" .\n')
+    append(mini / "triples" / "doc-000.ttl",
+           'bkr:ev-extra a bk:Excerpt ;\n    bk:inDocument bkr:doc-000 .\n'
+           'bkr:time-orphan a bk:Moment ;\n    rdfs:label "some day" .\n')
     assert problems(mini) == [
         "2 evidence problems:",
         "triples/doc-000.ttl:60: bkr:ev-extra (used by no claim): needs exactly one bk:quote, bk:inDocument, and "
@@ -186,8 +191,8 @@ def test_subclasses_of_claim_evidence_and_time_count_as_such_at_any_depth(mini):
 def test_a_subclass_of_claim_through_an_anonymous_class_still_counts(mini):
     """A blank-node class cannot be listed by name (SPARQL's VALUES holds no blank nodes): a claim
     whose class reaches bk:Claim through one still covers its fact, and nothing crashes."""
-    with open(mini / "ontology" / "bukamal.ttl", "a", encoding="utf-8") as fh:
-        fh.write("bk:Rumour rdfs:subClassOf [ rdfs:subClassOf bk:Claim ] .\n")
+    append(mini / "ontology" / "bukamal.ttl",
+           "bk:Rumour rdfs:subClassOf [ rdfs:subClassOf bk:Claim ] .\n")
     edit(mini / "triples" / "doc-000.ttl", "bkr:claim-000-05 a bk:Claim ;", "bkr:claim-000-05 a bk:Rumour ;")
     summary = check(parse_all(discover(mini)), mini)
     assert (summary.evidence, summary.documents, summary.facts) == (3, 1, 70)
