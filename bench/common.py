@@ -126,13 +126,13 @@ def ensure_project(size: int, seed: int) -> Path:
     """The synthetic project of ``size`` triples (generated once into bench/out/, reused after), with
     the repository's current ontology and shapes (copied again when they changed since: the build is
     measured with the shapes and rules it has now; the one-file dataset of the baseline is then remade)."""
-    from .generate import MARKER, generate
+    from .generate import MARKER, generate, marker_line
 
     out = OUT / f"synth-{size}-seed{seed}"
     marker = out / MARKER
-    if not (marker.is_file() and marker.read_text(encoding="utf-8").startswith(
-            f"bench.generate --triples {size} --seed {seed}\n")):
+    if not (marker.is_file() and marker.read_text(encoding="utf-8").startswith(marker_line(size, seed))):
         generate(size, seed, out)
+        (out.parent / f"{out.name}.trig").unlink(missing_ok=True)      # made from the old project
     elif _refresh_ontology(out):
         (out.parent / f"{out.name}.trig").unlink(missing_ok=True)
     return out

@@ -44,6 +44,15 @@ MARKER = "SYNTHETIC"
 DOC_CLASSES = ["bk:NewsReport", "bk:AnalysisArticle", "bk:EncyclopediaArticle"]
 
 
+def marker_line(target: int, seed: int) -> str:
+    """The first line of a generated project's marker: its arguments and the generator's code hash, so
+    that a project written by an older generator is written again."""
+    here = Path(__file__).resolve().parent
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(here.glob("synth_*.py"))
+                                   + [here / "generate.py", here / "turtle.py"])).hexdigest()[:16]
+    return f"bench.generate --triples {target} --seed {seed} --code {code}\n"
+
+
 def _repo_ontology() -> Path:
     return Path(__file__).resolve().parent.parent / "ontology"
 
@@ -113,7 +122,7 @@ def generate(target: int, seed: int, out: Path) -> dict:
     for src in sorted(_repo_ontology().glob("*.ttl")):
         shutil.copyfile(src, out / "ontology" / src.name)
     total = written + shared.count + meta.count
-    (out / MARKER).write_text(f"bench.generate --triples {target} --seed {seed}\ntriples {total}\n", encoding="utf-8")
+    (out / MARKER).write_text(f"{marker_line(target, seed)}triples {total}\n", encoding="utf-8")
     return {"triples": total, "documents": n_docs, "entities": len(world.entities), "operations": len(corpus.ops)}
 
 

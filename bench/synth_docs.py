@@ -4,7 +4,8 @@ The text is built sentence by sentence; each sentence that states something beco
 whose quote is exactly ``text[start:end]`` (offsets in code points). Each fact the sentence states
 becomes one bk:Claim (rdf:subject/predicate/object, evidence, stance, claimant, attributedTo,
 citesReport, validDuring), and the bare triple is asserted in the document's graph unless the stance
-is bk:Denies or the attribution is contested (competing agents are kept only as claims).
+is bk:Denies, the attribution is contested (competing agents are kept only as claims), or an agent or
+target is only hedged (reportedly, blamed...): the build refuses those as bare facts.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MODES = [("asserted", 28), ("reported", 14), ("according", 10), ("responsibility
          ("contested", 10), ("denied", 8), ("denial_only", 4), ("unknown", 10)]
 QUANTITIES = [("at least {n}", "bk:AtLeast", True), ("{n}", "bk:Exactly", True), ("about {n}", "bk:About", True),
               ("up to {n}", "bk:UpTo", True), ("dozens of", "bk:Vague", False)]
+ROLES = {"bk:hasAgent", "bk:hasTarget"}     # bare only when some claim states them flatly
 HEDGED = {"bk:Reportedly", "bk:Alleges", "bk:Blames", "bk:Suggests", "bk:Believes", "bk:Assesses"}
 
 
@@ -139,6 +141,8 @@ class DocBuilder:
         if valid:
             pairs.append(("bk:validDuring", valid))
         self.ttl.block(f"bkr:claim-{self.num}-{self.n_claim:04d}", pairs)
+        if stance in HEDGED and p in ROLES:
+            bare = False
         if bare and stance != "bk:Denies" and (s, p, o) not in self.bare:
             self.bare.add((s, p, o))
             self.ttl.triple(s, p, o)

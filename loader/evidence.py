@@ -15,7 +15,9 @@ Coverage (the contract's rule), for every triple ``s p o`` of a ``triples/*.ttl`
   ``bk:mentions``-ed by an evidence or be the rdf:subject / rdf:object of a claim, and every
   skos:altLabel must occur (case-insensitively) in the quote of an evidence that mentions ``s``;
 * otherwise a claim with exactly that rdf:subject, rdf:predicate and rdf:object and at least one
-  bk:evidence must exist.
+  bk:evidence must exist; and competing sources stay claims: no claim may deny the triple, and an
+  agent or target (bk:hasAgent, bk:hasTarget or a sub-property) needs a claim that states it flatly
+  (Asserts, ClaimsResponsibility, Confirms), not only hedged ones (blames, alleges, reportedly...).
 
 All problems are collected and reported together (one :class:`EvidenceError`), each with ``file:line``
 (for a fact, its own line when one of its subject's statements names its object on a line; else the
@@ -39,6 +41,7 @@ import pyoxigraph
 from pyoxigraph import Literal, NamedNode, Variable
 
 from .errors import EvidenceError
+from .grades import FLAT
 from .namespaces import BK, PREFIXES, RDF_TYPE
 from .parse import Parsed, ParsedFile
 from .terms import compact
@@ -367,19 +370,21 @@ def _check_coverage(parsed: Parsed, store, kinds: _Kinds, where: _Locator, probl
     unquoted = [(g, s, alt, o) for (g, s, o), quotes in alt_quotes.items()
                 if (g, s, alt, o) not in unnamed_keys
                 and not any(q is not None and o.value.casefold() in q.casefold() for q in quotes)]
+    disputed = _disputed(store, data)
     pointing = graphs.replace(" ", ", ") + _corpus_graphs(parsed)      # graphs whose objects count
     hanging = _q(store, f"""SELECT DISTINCT ?s WHERE {{
         {kinds.value}
         FILTER NOT EXISTS {{ GRAPH ?h {{ ?_x ?_y ?s }} FILTER(?h IN ({pointing})) }} }}""")
-    if not (uncovered or unnamed_keys or unquoted or hanging):
+    if not (uncovered or unnamed_keys or unquoted or hanging or disputed):
         return n
     found: list[tuple[tuple[int, int], str]] = []
     positions = _Positions(parsed)
     for kind, rows in (("uncovered", [(r["g"], r["s"], r["p"], r["o"]) for r in uncovered]),
-                       ("unnamed", sorted(unnamed_keys, key=str)), ("unquoted", unquoted)):
+                       ("unnamed", sorted(unnamed_keys, key=str)), ("unquoted", unquoted),
+                       *((kind, sorted(keys, key=str)) for kind, keys in disputed.items())):
         for g, s, p, o in rows:
             for key, f in positions.of_triple(g, (s, p, o)):
-                found.append((key, _fact_problem(kind, where, f, s, p, o)))
+                found.append((key, _fact_problem(kind, where, f, s, p, o, disputed.get(kind, {}).get((g, s, p, o)))))
     first_seen: dict = {}                  # a hanging value is reported once, where it first appears
     for r in hanging:
         for key, f in positions.of_subject(r["s"]):
@@ -390,6 +395,28 @@ def _check_coverage(parsed: Parsed, store, kinds: _Kinds, where: _Locator, probl
                            f"that no fact points to (graph {compact(NamedNode(f.source.graph))})"))
     problems.extend(message for _, message in sorted(found))
     return n
+
+
+def _disputed(store, data: set) -> dict[str, dict[tuple, list]]:
+    """Bare facts that only claims may hold (the contract's rule for competing sources): a triple some
+    claim denies ("denied"), and an agent or target (``bk:hasAgent``, ``bk:hasTarget`` or a
+    sub-property) that no claim states flatly -- Asserts, ClaimsResponsibility, Confirms -- so that it
+    is only blamed, alleged, believed... ("hedged"). Each maps (g, s, p, o) to the claims behind it."""
+    out: dict[str, dict[tuple, list]] = {"denied": defaultdict(list), "hedged": defaultdict(list)}
+    for r in _q(store, """SELECT ?g ?s ?p ?o ?c WHERE {
+            ?c bk:stance bk:Denies ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+            GRAPH ?g { ?s ?p ?o } }"""):
+        if r["g"] in data:
+            out["denied"][(r["g"], r["s"], r["p"], r["o"])].append(r["c"])
+    for r in _q(store, f"""SELECT ?g ?s ?p ?o ?c WHERE {{
+            ?p rdfs:subPropertyOf* ?_role VALUES ?_role {{ bk:hasAgent bk:hasTarget }}
+            GRAPH ?g {{ ?s ?p ?o }}
+            FILTER NOT EXISTS {{ ?_f rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:stance ?_st
+                                 VALUES ?_st {{ {" ".join(f"<{x}>" for x in sorted(FLAT))} }} }}
+            ?c rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:stance ?_h }}"""):
+        if r["g"] in data and (r["g"], r["s"], r["p"], r["o"]) not in out["denied"]:
+            out["hedged"][(r["g"], r["s"], r["p"], r["o"])].append(r["c"])
+    return {k: v for k, v in out.items() if v}
 
 
 def _corpus_graphs(parsed: Parsed) -> str:
@@ -431,11 +458,18 @@ class _Positions:
                 yield (i, first[subject]), f
 
 
-def _fact_problem(kind: str, where: _Locator, f: ParsedFile, s, p, o) -> str:
+def _fact_problem(kind: str, where: _Locator, f: ParsedFile, s, p, o, claims=None) -> str:
     fact = f"{compact(s)} {compact(p)} {compact(o)}"
+    named = ", ".join(compact(c) for c in sorted(set(claims or ()), key=str))
     head = f"{where.where(s, f.source.rel, o, p)}: {fact} (graph {compact(NamedNode(f.source.graph))})"
     if kind == "uncovered":
         return f"{head}: no claim with evidence covers this triple"
+    if kind == "denied":
+        return f"{head}: a claim denies this triple ({named}); competing sources are kept only as claims, not as a bare fact"
+    if kind == "hedged":
+        return (f"{head}: no claim states this agent or target flatly ({named}: hedged only, such as blames,"
+                " alleges, believes);"
+                " keep it only as claims, not as a bare fact")
     if kind == "unnamed":
         return f"{head}: {compact(s)} is neither mentioned by an evidence nor part of a claim"
     return f"{head}: the name \"{o.value}\" occurs in no quote of an evidence that mentions {compact(s)}"

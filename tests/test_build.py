@@ -18,7 +18,7 @@ from loader.terms import compact
 from conftest import MINI
 from test_evidence import edit
 
-ASSERTED = {"corpus": 3, "doc-000": 65, "ontology": 52, "shapes": 48, "shared": 5}
+ASSERTED = {"corpus": 3, "doc-000": 64, "ontology": 52, "shapes": 48, "shared": 5}
 INFERRED = [
     "bkr:abu-kamal rdf:type bk:Entity", "bkr:abu-kamal bk:near bkr:imam-ali-base",
     *[f"bkr:claim-000-0{n} {p}" for n in range(1, 6) for p in ("rdf:type rdf:Statement", "bk:statedIn bkr:doc-000")],
@@ -49,11 +49,11 @@ def test_build_reports_each_stage_and_the_graph_counts(tmp_path):
     seen = []
     result = build(MINI, tmp_path / "store", progress=lambda n, name, detail, s: seen.append((n, name, detail)))
     assert seen == [
-        (1, "parse", "5 files, 173 triples"),
-        (2, "evidence", "3 quotes in 1 document verbatim, 70 data triples covered"),
+        (1, "parse", "5 files, 172 triples"),
+        (2, "evidence", "3 quotes in 1 document verbatim, 69 data triples covered"),
         (3, "shacl", "10 shapes, 0 violations"),
         (4, "reason", "27 triples inferred, 1 operation graded (Alleged 1, 2 triples)"),
-        (5, "load", "202 quads into gen-000001"),
+        (5, "load", "201 quads into gen-000001"),
     ]
     assert result.asserted == {BKG + g: n for g, n in ASSERTED.items()}
     assert (result.inferred, result.shapes, result.grades, result.generation) == (29, 10, {"Alleged": 1}, "gen-000001")
@@ -74,23 +74,23 @@ def test_cli_build_prints_progress_and_summary(tmp_path, cli):
     result = cli("build", "--root", MINI, "--store", tmp_path / "store")
     assert result.exit_code == 0
     assert [line.rsplit("   ", 1)[0] for line in result.stderr.splitlines()] == [
-        "[1/5] parse     5 files, 173 triples",
-        "[2/5] evidence  3 quotes in 1 document verbatim, 70 data triples covered",
+        "[1/5] parse     5 files, 172 triples",
+        "[2/5] evidence  3 quotes in 1 document verbatim, 69 data triples covered",
         "[3/5] shacl     10 shapes, 0 violations",
         "[4/5] reason    27 triples inferred, 1 operation graded (Alleged 1, 2 triples)",
-        "[5/5] load      202 quads into gen-000001",
+        "[5/5] load      201 quads into gen-000001",
     ]
     lines = result.stdout.splitlines()
     assert lines[:11] == [
         "graph         asserted  inferred",
         "------------  --------  --------",
         "bkg:corpus    3",
-        "bkg:doc-000   65",
+        "bkg:doc-000   64",
         "bkg:ontology  52",
         "bkg:shapes    48",
         "bkg:shared    5",
         "bkg:inferred            29",
-        "total         173       29",
+        "total         172       29",
         "shapes checked: 10 (0 violations)",
         "attribution grades: Alleged 1",
     ]
@@ -105,7 +105,7 @@ def test_second_build_with_unchanged_inputs_does_nothing(tmp_path, cli):
     result = cli("build", "--root", MINI, "--store", store_dir)
     assert result.exit_code == 0
     assert result.stderr == ""
-    assert result.stdout == (f"store is up to date (gen-000001 in {store_dir}, inputs unchanged: 173 asserted and "
+    assert result.stdout == (f"store is up to date (gen-000001 in {store_dir}, inputs unchanged: 172 asserted and "
                              "29 inferred triples); use --force to rebuild\n")
     assert {p.name: p.stat().st_mtime_ns for p in store_dir.iterdir()} == before
 
@@ -285,7 +285,7 @@ def test_construct_as_ntriples_and_ask_as_table(mini_store, tmp_path, cli):
 
 def test_a_query_naming_its_dataset_runs_on_it(mini_store, tmp_path, cli):
     path = tmp_path / "from.rq"
-    for dataset, n in (("", 202), ("FROM bkg:doc-000", 65), ("FROM bkg:doc-000 FROM bkg:shared", 70),
+    for dataset, n in (("", 201), ("FROM bkg:doc-000", 64), ("FROM bkg:doc-000 FROM bkg:shared", 69),
                        ("FROM <urn:nothing>", 0), ("FROM NAMED bkg:doc-000", 0)):
         path.write_text(f"SELECT (COUNT(*) AS ?n) {dataset} WHERE {{ ?s ?p ?o }}", encoding="utf-8")
         assert cli("query", path, "--store", mini_store, "--format", "csv").stdout == f"n\n{n}\n", dataset
@@ -392,19 +392,19 @@ def test_debug_shows_the_traceback(tmp_path, cli):
 def test_stats(mini_store, cli):
     stats = compute(stores.open_read_only(mini_store))
     assert stats.graphs == [(BKG + g, n) for g, n in
-                            [("corpus", 3), ("doc-000", 65), ("inferred", 29), ("ontology", 52), ("shapes", 48), ("shared", 5)]]
+                            [("corpus", 3), ("doc-000", 64), ("inferred", 29), ("ontology", 52), ("shapes", 48), ("shared", 5)]]
     assert [(compact(ox.NamedNode(c)), n) for c, n in stats.classes] == [
         ("bk:Claim", 5), ("bk:Entity", 4), ("bk:Evidence", 3), ("bk:Stance", 3), ("bk:Actor", 2), ("bk:Place", 2),
         ("bk:Airstrike", 1), ("bk:ArmedForce", 1), ("bk:Document", 1), ("bk:MilitaryBase", 1), ("bk:NewsReport", 1),
         ("bk:Operation", 1), ("bk:Source", 1), ("bk:State", 1), ("bk:TimeSpec", 1)]
-    # 3 evidence, 5 claims, and the 5 triples they reify are all asserted
-    assert stats.documents == [("https://w3id.org/bukamal-kg/id/doc-000", "000_mini.txt", 3, 5, 5)]
+    # 3 evidence, 5 claims, and 4 of the 5 triples they reify are asserted (the agent is only reported)
+    assert stats.documents == [("https://w3id.org/bukamal-kg/id/doc-000", "000_mini.txt", 3, 5, 4)]
     result = cli("stats", "--store", mini_store)
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-4:] == [
         "document     file          evidence  claims  facts",
         "-----------  ------------  --------  ------  -----",
-        "bkr:doc-000  000_mini.txt  3         5       5",
+        "bkr:doc-000  000_mini.txt  3         5       4",
         "(1 row)",
     ]
 

@@ -30,7 +30,7 @@ def problems(root: Path) -> list[str]:
 
 def test_the_fixture_passes_with_its_counts(mini):
     summary = check(parse_all(discover(mini)), mini)
-    assert (summary.evidence, summary.documents, summary.facts) == (3, 1, 70)
+    assert (summary.evidence, summary.documents, summary.facts) == (3, 1, 69)
 
 
 def test_quote_at_wrong_offsets_names_evidence_claim_document_and_the_right_offsets(mini):
@@ -195,9 +195,39 @@ def test_a_subclass_of_claim_through_an_anonymous_class_still_counts(mini):
            "bk:Rumour rdfs:subClassOf [ rdfs:subClassOf bk:Claim ] .\n")
     edit(mini / "triples" / "doc-000.ttl", "bkr:claim-000-05 a bk:Claim ;", "bkr:claim-000-05 a bk:Rumour ;")
     summary = check(parse_all(discover(mini)), mini)
-    assert (summary.evidence, summary.documents, summary.facts) == (3, 1, 70)
+    assert (summary.evidence, summary.documents, summary.facts) == (3, 1, 69)
     edit(mini / "triples" / "doc-000.ttl", "    bk:evidence bkr:ev-000-03 ;\n", "")
     assert problems(mini) == [
         "1 evidence problem:",
         "triples/doc-000.ttl:58: bkr:iaf bk:partOf bkr:israel (graph bkg:doc-000): no claim with evidence covers this triple",
     ]
+
+
+def test_a_denied_or_only_hedged_agent_or_target_is_not_a_bare_fact(mini):
+    """Competing sources are kept only as claims: a triple some claim denies, and an agent or target
+    no claim states flatly (the fixture's agent is only "reportedly"), are refused as bare facts."""
+    doc = mini / "triples" / "doc-000.ttl"
+    edit(doc, "# only reported (a hedged stance): the agent stays a claim, never a bare bk:hasAgent triple",
+         "bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf .")
+    append(doc, "bkr:claim-000-06 a bk:Claim ;\n"
+                "    rdf:subject bkr:imam-ali-base ; rdf:predicate bk:near ; rdf:object bkr:abu-kamal ;\n"
+                "    bk:evidence bkr:ev-000-03 ;\n    bk:stance bk:Denies .\n")
+    assert problems(mini) == [
+        "2 evidence problems:",
+        "triples/doc-000.ttl:26: bkr:imam-ali-base bk:near bkr:abu-kamal (graph bkg:doc-000): a claim denies this "
+        "triple (bkr:claim-000-06); competing sources are kept only as claims, not as a bare fact",
+        "triples/doc-000.ttl:38: bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf (graph bkg:doc-000): no claim states "
+        "this agent or target flatly (bkr:claim-000-02: hedged only, such as blames, alleges, believes); keep it "
+        "only as claims, not as a bare fact",
+    ]
+
+
+def test_one_flat_claim_anywhere_lets_a_hedged_agent_be_a_bare_fact(mini):
+    """The confirming claim sits in another file (graph) than the bare triple."""
+    edit(mini / "triples" / "doc-000.ttl", "# only reported (a hedged stance): the agent stays a claim, never a"
+         " bare bk:hasAgent triple", "bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf .")
+    append(mini / "triples" / "shared.ttl",
+           "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\nbkr:claim-000-06 a bk:Claim ;\n"
+           "    rdf:subject bkr:op-2021-06-01-strike ; rdf:predicate bk:hasAgent ; rdf:object bkr:iaf ;\n"
+           "    bk:evidence bkr:ev-000-02 ;\n    bk:stance bk:Confirms .\n")
+    assert check(parse_all(discover(mini)), mini).facts == 69 + 1 + 6        # the fact and the claim's 6 triples

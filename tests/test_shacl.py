@@ -42,8 +42,8 @@ def test_a_violation_names_focus_node_path_message_shape_and_file(mini):
 
 def test_violations_are_all_listed_with_the_offending_value(mini):
     edit(mini / "triples" / "doc-000.ttl", LABEL, "")
-    edit(mini / "triples" / "doc-000.ttl", "bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf .",
-         "bkr:op-2021-06-01-strike bk:hasAgent bkr:iaf, bkr:imam-ali-base .")
+    edit(mini / "triples" / "doc-000.ttl", "# only reported (a hedged stance): the agent stays a claim, never a bare"
+         " bk:hasAgent triple", "bkr:op-2021-06-01-strike bk:hasAgent bkr:imam-ali-base .")
     edit(mini / "triples" / "doc-000.ttl", "rdf:predicate bk:hasAgent ; rdf:object bkr:iaf ;",
          "rdf:predicate bk:hasAgent ; rdf:object bkr:iaf, bkr:imam-ali-base ;")
     with pytest.raises(ShapeError) as err:
