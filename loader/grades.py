@@ -9,8 +9,13 @@ For every ``?op a bk:Operation`` (after reasoning, so subclasses count), from th
 * ``bk:Unknown``   if A is empty;
 * ``bk:Contested`` if A and D are both non-empty, or A holds two incompatible agents at least one of
   which is named only by hedged claims (competing attributions);
-* ``bk:Confirmed`` if otherwise some claim in A is flat (incompatible agents that are all stated flatly
-  are read as acting jointly, e.g. the Syrian army with Iraqi Shi'ite paramilitary groups);
+* a flat claim is *second-hand* when its stance is Asserts and it is credited (``bk:claimant``,
+  ``bk:attributedTo``) to someone other than the agent (or an actor compatible with it), the document
+  and its related-article sections: "according to Syrian state media"; *first-hand* otherwise (the
+  document's own voice, the agent's own word, a claim of responsibility, a confirmation);
+* ``bk:Confirmed`` if otherwise some claim in A is flat and first-hand (incompatible agents that are all
+  stated flatly are read as acting jointly, e.g. the Syrian army with Iraqi Shi'ite paramilitary groups);
+* ``bk:SecondHand`` if otherwise some claim in A is flat: stated flatly, but only on others' word;
 * ``bk:Alleged``   otherwise (only hedged claims).
 
 The rules are written down, with the same wording, in ontology/README.md.
@@ -36,9 +41,11 @@ GRADE, REASON = NamedNode(BK + "attributionGrade"), NamedNode(BK + "gradeReason"
 
 _OPERATIONS = "SELECT DISTINCT ?op WHERE { ?op a bk:Operation }"
 _CLAIMS = """
-SELECT ?op ?claim ?agent ?stance WHERE {
+SELECT ?op ?claim ?agent ?stance ?by WHERE {
   ?claim a bk:Claim ; rdf:subject ?op ; rdf:predicate bk:hasAgent ; rdf:object ?agent .
   OPTIONAL { ?claim bk:stance ?stance }
+  OPTIONAL { ?claim bk:claimant|bk:attributedTo ?by
+             FILTER NOT EXISTS { ?by a/rdfs:subClassOf* ?_own VALUES ?_own { bk:Document bk:RelatedArticle } } }
 }"""
 _PART_OF = "SELECT ?a ?b WHERE { ?a bk:partOf ?b }"
 
@@ -46,7 +53,7 @@ _PART_OF = "SELECT ?a ?b WHERE { ?a bk:partOf ?b }"
 @dataclass(frozen=True)
 class Grade:
     operation: str      # IRI
-    grade: str          # local name: Confirmed, Contested, Alleged, Unknown
+    grade: str          # local name: Confirmed, Contested, SecondHand, Alleged, Unknown
     reason: str
 
     def triples(self) -> list[Triple]:
@@ -75,15 +82,39 @@ def _part_of(store: pyoxigraph.Store) -> dict:
     return reach
 
 
-def _stance_name(stance) -> str:
-    return compact(stance).removeprefix("bk:") if stance is not None else "no stance"
+@dataclass(frozen=True)
+class Said:
+    """How a non-denying claim names its agent: its stance, and for a second-hand flat claim whom it is
+    credited to (empty otherwise)."""
+
+    stance: NamedNode | None
+    per: tuple = ()
+
+    @property
+    def flat(self) -> bool:
+        return self.stance is not None and self.stance.value in FLAT
+
+    def __str__(self) -> str:
+        name = compact(self.stance).removeprefix("bk:") if self.stance is not None else "no stance"
+        return f"{name} per {' and '.join(compact(b) for b in self.per)}" if self.per else name
+
+
+def said(stance, credited: set, agent, part_of: dict) -> Said:
+    """``stance`` as a :class:`Said`: second-hand when an Asserts claim is credited only to others than
+    ``agent`` and the actors compatible with it (an empty ``credited``: the document's own voice)."""
+    own = {agent} | part_of.get(agent, set()) | {a for a, up in part_of.items() if agent in up}
+    if stance is None or stance.value != BK + "Asserts" or not credited or credited & own:
+        return Said(stance)
+    return Said(stance, tuple(sorted(credited, key=str)))
 
 
 def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
-    """The grade and its reason, from ``agents`` (agent -> stances of non-denying claims) and ``denials``
-    (agents named by denying claims)."""
+    """The grade and its reason, from ``agents`` (agent -> :class:`Said` of its non-denying claims, or
+    bare stances: first-hand) and ``denials`` (agents named by denying claims)."""
+    agents = {a: {x if isinstance(x, Said) else Said(x) for x in st} for a, st in agents.items()}
+
     def names(group: dict) -> str:
-        return ", ".join(f"{compact(a)} ({', '.join(sorted(_stance_name(s) for s in st))})"
+        return ", ".join(f"{compact(a)} ({', '.join(sorted(str(s) for s in st))})"
                          for a, st in sorted(group.items(), key=lambda kv: str(kv[0])))
 
     denied = ", ".join(sorted(compact(a) for a in denials))
@@ -91,7 +122,7 @@ def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
         extra = f"; denied: {denied}" if denials else ""
         return "Unknown", f"Unknown: no claim names an agent{extra}"
     def flat(agent) -> bool:
-        return any(s is not None and s.value in FLAT for s in agents[agent])
+        return any(s.flat for s in agents[agent])
 
     listed = sorted(agents, key=str)
     clashes = [(a, b) for i, a in enumerate(listed) for b in listed[i + 1:]
@@ -106,9 +137,13 @@ def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
         if denials:
             why.append(f"denied: {denied}")
         return "Contested", "Contested: " + "; ".join(why)
+    said_flat = [s for st in agents.values() for s in st if s.flat]
+    if said_flat and all(s.per for s in said_flat):
+        return "SecondHand", (f"SecondHand: stated flatly only on others' word, no competing agent, no denial:"
+                              f" {names(agents)}")
     if clashes:
         return "Confirmed", f"Confirmed: several agents, all stated flatly (acting jointly), no denial: {names(agents)}"
-    if any(s is not None and s.value in FLAT for st in agents.values() for s in st):
+    if said_flat:
         return "Confirmed", f"Confirmed: stated flatly or claimed, no competing agent, no denial: {names(agents)}"
     return "Alleged", f"Alleged: named only by hedged claims, no competing agent, no denial: {names(agents)}"
 
@@ -116,15 +151,20 @@ def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
 def compute(store: pyoxigraph.Store) -> list[Grade]:
     """Grades of every operation in ``store`` (union of all graphs), sorted by operation IRI."""
     ops = {row["op"] for row in _select(store, _OPERATIONS) if isinstance(row["op"], NamedNode)}
-    agents: dict = defaultdict(lambda: defaultdict(set))
-    denials: dict = defaultdict(list)
+    claims: dict = {}                       # claim -> (op, agent, stance, credited)
     for row in _select(store, _CLAIMS):
         op, agent, stance = row["op"], row["agent"], row["stance"]
+        claims.setdefault((row["claim"], op, agent, stance), set())
+        if row["by"] is not None:
+            claims[(row["claim"], op, agent, stance)].add(row["by"])
+    part_of = _part_of(store)
+    agents: dict = defaultdict(lambda: defaultdict(set))
+    denials: dict = defaultdict(list)
+    for (_, op, agent, stance), credited in claims.items():
         if stance is not None and stance.value == DENIES:
             denials[op].append(agent)
         else:
-            agents[op][agent].add(stance)
-    part_of = _part_of(store)
+            agents[op][agent].add(said(stance, credited, agent, part_of))
     out = []
     for op in sorted(ops, key=str):
         g, reason = grade(dict(agents.get(op, {})), sorted(set(denials.get(op, [])), key=str), part_of)

@@ -9,15 +9,18 @@ from loader.grades import compute
 from loader.namespaces import sparql_prefixes
 
 
-def claim(n: int, agent: str, stance: str) -> str:
+def claim(n: int, agent: str, stance: str, *credits: str) -> str:
+    """``credits``: ``claimant=x`` or ``attributedTo=x`` (bkr:x)."""
+    extra = "".join(f" bk:{c.split('=')[0]} bkr:{c.split('=')[1]} ;" for c in credits)
     return (f"bkr:c{n} a bk:Claim ; rdf:subject bkr:op ; rdf:predicate bk:hasAgent ; rdf:object bkr:{agent} ;"
-            f" bk:stance bk:{stance} .\n")
+            f"{extra} bk:stance bk:{stance} .\n")
 
 
 def grade_of(*claims: str) -> tuple[str, str]:
     store = ox.Store()
     turtle = sparql_prefixes().replace("PREFIX ", "@prefix ").replace(">\n", "> .\n")
     turtle += "bkr:op a bk:Operation .\nbkr:iaf bk:partOf bkr:idf .\nbkr:idf bk:partOf bkr:israel .\n"
+    turtle += "bkr:doc a bk:NewsReport .\nbk:NewsReport rdfs:subClassOf bk:Document .\nbkr:section a bk:RelatedArticle .\n"
     turtle += "".join(claim(n, *c.split()) for n, c in enumerate(claims))
     store.load(turtle, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("urn:g"))
     (g,) = compute(store)
@@ -48,6 +51,28 @@ CASES = {
                          "Contested: competing agents named: bkr:iaf (Alleges), bkr:us (Blames); denied: bkr:us"),
     "denial of another agent": (("israel Asserts", "us Denies"), "Contested",
                                 "Contested: agents named: bkr:israel (Asserts); denied: bkr:us"),
+    "according to a third party": (("israel Asserts attributedTo=state-media", "israel Reportedly"), "SecondHand",
+                                   "SecondHand: stated flatly only on others' word, no competing agent, no denial: "
+                                   "bkr:israel (Asserts per bkr:state-media, Reportedly)"),
+    "two third parties, jointly": (("israel Asserts claimant=elkin attributedTo=jpost", "us Asserts claimant=elkin"),
+                                   "SecondHand", "SecondHand: stated flatly only on others' word, no competing agent, "
+                                   "no denial: bkr:israel (Asserts per bkr:elkin and bkr:jpost), bkr:us (Asserts per "
+                                   "bkr:elkin)"),
+    "and in the document's own voice": (("israel Asserts attributedTo=state-media", "israel Asserts"), "Confirmed",
+                                        "Confirmed: stated flatly or claimed, no competing agent, no denial: "
+                                        "bkr:israel (Asserts, Asserts per bkr:state-media)"),
+    "on the agent's own word, or a part of it": (("israel Asserts claimant=iaf",), "Confirmed",
+                                                 "Confirmed: stated flatly or claimed, no competing agent, no denial: "
+                                                 "bkr:israel (Asserts)"),
+    "credited to the document or its sections": (("israel Asserts attributedTo=doc attributedTo=section",), "Confirmed",
+                                                 "Confirmed: stated flatly or claimed, no competing agent, no denial: "
+                                                 "bkr:israel (Asserts)"),
+    "a third party's confirmation": (("israel Confirms claimant=monitor",), "Confirmed",
+                                     "Confirmed: stated flatly or claimed, no competing agent, no denial: "
+                                     "bkr:israel (Confirms)"),
+    "second-hand against a hedged rival": (("israel Asserts attributedTo=state-media", "us Blames"), "Contested",
+                                           "Contested: competing agents named: bkr:israel (Asserts per "
+                                           "bkr:state-media), bkr:us (Blames)"),
 }
 
 

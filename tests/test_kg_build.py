@@ -49,6 +49,8 @@ def test_grades_live_only_in_the_inferred_graph(real_store):
     ("op-2017-11-recapture-al-bukamal", "Confirmed"),         # several agents, all stated flatly: jointly
     ("op-2019-12-27-kirkuk-airbase-attack", "Contested"),     # the DoD's implied blame, Kata'ib Hezbollah's denial
     ("op-2021-militia-attacks-us-iraq", "Alleged"),           # only blamed (by the US), no bare agent triple
+    ("op-2021-01-22-israeli-airstrike-hama", "SecondHand"),   # "according to Syrian state media"
+    ("op-russia-israel-agreement-oust-iran", "SecondHand"),   # Elkin's word, quoted by the Jerusalem Post
 ])
 def test_grade_of(real_store, op, grade):
     assert rows(real_store, f"SELECT ?g WHERE {{ bkr:{op} bk:attributionGrade ?g }}") == [(f"bk:{grade}",)]
