@@ -38,7 +38,7 @@ import pyoxigraph
 
 from . import __version__, config, evidence, grades, rules, shacl, shaclsparql, store
 from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
-from .errors import DataError
+from .errors import DataError, StoreError
 from .parse import check_folder, discover, parse_all
 
 INFERRED = pyoxigraph.NamedNode(INFERRED_GRAPH)
@@ -127,11 +127,17 @@ def build(root: Path | None = None, store_dir: Path | None = None, *, force: boo
         store.clean_leftovers(store_dir)
         digest = input_hash(root)
         current = store.current_manifest(store_dir)
+        damaged = None
         if current is not None and current.get("input_hash") == digest and not force:
-            return BuildResult(store_dir, digest, up_to_date=True, generation=current["generation"],
-                               asserted=current.get("asserted", {}), inferred=current.get("inferred", 0))
+            damaged = _unreadable(store_dir)
+            if damaged is None:
+                return BuildResult(store_dir, digest, up_to_date=True, generation=current["generation"],
+                                   asserted=current.get("asserted", {}), inferred=current.get("inferred", 0))
         result = BuildResult(store_dir, digest)
         _run(root, store_dir, result, progress)
+        if damaged is not None:
+            result.warnings.append(f"warning: the inputs are unchanged but the current store could not be read"
+                                   f" ({damaged}): built again")
         if current is not None and current.get("made_by") == store.WRITE_MADE_BY:
             result.warnings.append(
                 f"warning: {current['generation']} held writes made through the server (SPARQL Update, Graph"
@@ -139,6 +145,16 @@ def build(root: Path | None = None, store_dir: Path | None = None, *, force: boo
                 f" ({result.previous or current['generation']} keeps them until the next build;"
                 " `bukamal export --graph all` saves them)")
         return result
+
+
+def _unreadable(store_dir: Path) -> str | None:
+    """Why the current generation cannot be opened (damaged files), or None: an unchanged build trusts
+    its manifest only if the store behind it still opens."""
+    try:
+        store.open_read_only(store_dir)             # closed again when the object goes
+    except StoreError as exc:
+        return str(exc).split(";")[0]
+    return None
 
 
 def _n(count: int, word: str) -> str:

@@ -44,9 +44,11 @@ _CLAIMS = """
 SELECT ?op ?claim ?agent ?stance ?by WHERE {
   ?claim a bk:Claim ; rdf:subject ?op ; rdf:predicate bk:hasAgent ; rdf:object ?agent .
   OPTIONAL { ?claim bk:stance ?stance }
-  OPTIONAL { ?claim bk:claimant|bk:attributedTo ?by
-             FILTER NOT EXISTS { ?by a/rdfs:subClassOf* ?_own VALUES ?_own { bk:Document bk:RelatedArticle } } }
+  OPTIONAL { ?claim bk:claimant|bk:attributedTo ?by }
 }"""
+# the documents and their related-article sections: crediting a claim to them is the document's own voice
+_OWN_VOICE = """
+SELECT DISTINCT ?s WHERE { VALUES ?root { bk:Document bk:RelatedArticle } ?c rdfs:subClassOf* ?root . ?s a ?c }"""
 _PART_OF = "SELECT ?a ?b WHERE { ?a bk:partOf ?b }"
 
 
@@ -151,11 +153,12 @@ def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
 def compute(store: pyoxigraph.Store) -> list[Grade]:
     """Grades of every operation in ``store`` (union of all graphs), sorted by operation IRI."""
     ops = {row["op"] for row in _select(store, _OPERATIONS) if isinstance(row["op"], NamedNode)}
+    own_voice = {row["s"] for row in _select(store, _OWN_VOICE)}
     claims: dict = {}                       # claim -> (op, agent, stance, credited)
     for row in _select(store, _CLAIMS):
         op, agent, stance = row["op"], row["agent"], row["stance"]
         claims.setdefault((row["claim"], op, agent, stance), set())
-        if row["by"] is not None:
+        if row["by"] is not None and row["by"] not in own_voice:
             claims[(row["claim"], op, agent, stance)].add(row["by"])
     part_of = _part_of(store)
     agents: dict = defaultdict(lambda: defaultdict(set))

@@ -51,8 +51,26 @@ _GEN_RE = re.compile(re.escape(GEN_PREFIX) + r"(\d+)$")
 PAUSE_POINTS = ("load", "before-publish", "after-publish")
 
 
+def _not_a_store_folder(store_dir: Path) -> str | None:
+    """Why ``store_dir`` must not be used as a store folder: it is a generation, or some other Oxigraph
+    (RocksDB) data folder, whose own ``CURRENT`` and ``LOCK`` files a build would overwrite."""
+    store_dir = Path(store_dir)
+    if (store_dir / MANIFEST).is_file():
+        return f"{store_dir} is a store generation, not a store folder: pass the folder that holds it ({store_dir.parent})"
+    try:
+        names = {p.name for p in store_dir.iterdir()} if store_dir.is_dir() else set()
+    except OSError:
+        return None                      # the callers' own reads give the precise error
+    if "IDENTITY" in names or any(n.startswith(("MANIFEST-", "OPTIONS-")) or n.endswith(".sst") for n in names):
+        return (f"{store_dir} is an Oxigraph (RocksDB) data folder, not a bukamal store folder; choose an empty"
+                " or new folder (a bukamal store folder holds gen-N generations and a CURRENT pointer)")
+    return None
+
+
 def current_path(store_dir: Path) -> Path:
     """Folder of the current generation; :class:`StoreError` if nothing has been built yet."""
+    if (why := _not_a_store_folder(store_dir)) is not None:
+        raise StoreError(why)
     pointer = Path(store_dir) / POINTER
     try:
         name = pointer.read_text(encoding="utf-8").strip()
@@ -165,8 +183,11 @@ def generations(store_dir: Path) -> list[tuple[int, Path]]:
 
 @contextmanager
 def build_lock(store_dir: Path) -> Iterator[None]:
-    """Exclusive lock for one build at a time (released by the kernel if the process dies)."""
+    """Exclusive lock for one build at a time (released by the kernel if the process dies). A
+    generation or another Oxigraph data folder is refused first: its own files would be overwritten."""
     store_dir = Path(store_dir)
+    if (why := _not_a_store_folder(store_dir)) is not None:
+        raise StoreError(why)
     try:
         store_dir.mkdir(parents=True, exist_ok=True)
         fh = open(store_dir / LOCK, "a+")

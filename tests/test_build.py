@@ -3,6 +3,7 @@ failures that leave the store alone, and the query / stats commands on the resul
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -438,3 +439,60 @@ def test_ctrl_c_during_a_build_exits_130_and_leaves_the_store(mini, tmp_path, cl
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (130, "interrupted")
     assert (store_dir / "CURRENT").read_text(encoding="utf-8") == before
     assert sorted(p.name for p in store_dir.iterdir() if p.name.startswith("gen-")) == [before.strip()]
+
+
+def test_a_generation_or_an_oxigraph_folder_is_refused_as_a_store_folder(tmp_path, cli):
+    """Their own CURRENT and LOCK files are RocksDB's: a build there would overwrite them."""
+    store_dir = tmp_path / "store"
+    build(MINI, store_dir)
+    generation = store_dir / "gen-000001"
+    before = {p.name: p.read_bytes() for p in generation.iterdir() if p.is_file()}
+    (tmp_path / "q.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
+    for args in (("build", "--root", MINI), ("query", tmp_path / "q.rq")):
+        result = cli(*args, "--store", generation)
+        assert (result.exit_code, result.stderr) == (
+            3, f"error: {generation} is a store generation, not a store folder: pass the folder that holds it"
+               f" ({store_dir})\n")
+    assert {p.name: p.read_bytes() for p in generation.iterdir() if p.is_file()} == before
+    plain = tmp_path / "oxigraph-data"
+    ox.Store(str(plain)).flush()
+    result = cli("build", "--root", MINI, "--store", plain)
+    assert (result.exit_code, result.stderr) == (
+        3, f"error: {plain} is an Oxigraph (RocksDB) data folder, not a bukamal store folder; choose an empty or"
+           " new folder (a bukamal store folder holds gen-N generations and a CURRENT pointer)\n")
+    assert cli("query", tmp_path / "q.rq", "--store", store_dir).stdout == "true\n"
+
+
+def test_a_query_past_its_timeout_stops_with_exit_4(mini_store, tmp_path):
+    """In its own process: the engine cannot be stopped, the command ends instead."""
+    import subprocess
+    import sys
+
+    (tmp_path / "slow.rq").write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
+                                      encoding="utf-8")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", "from loader.entry import run; run()", "query",
+                           str(tmp_path / "slow.rq"), "--store", str(mini_store), "--timeout", "0.5"],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        4, "", "error: the query did not finish within 0.5 s (--timeout); narrow it down or add a LIMIT\n")
+    assert time.monotonic() - started < 20
+    (tmp_path / "quick.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", "from loader.entry import run; run()", "query",
+                           str(tmp_path / "quick.rq"), "--store", str(mini_store), "--timeout", "30"],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "true\n")
+
+
+def test_unchanged_inputs_over_a_damaged_generation_build_again(tmp_path, cli):
+    store_dir = tmp_path / "store"
+    build(MINI, store_dir)
+    for sst in (store_dir / "gen-000001").glob("*.sst"):
+        sst.write_bytes(b"not a table")
+    result = cli("build", "--root", MINI, "--store", store_dir, "--quiet")
+    assert result.exit_code == 0
+    assert result.stderr == ("warning: the inputs are unchanged but the current store could not be read (cannot open"
+                             " the store generation gen-000001: its files are damaged (Corruption)): built again\n")
+    assert stores.current_path(store_dir).name == "gen-000002"
+    (tmp_path / "q.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
+    assert cli("query", tmp_path / "q.rq", "--store", store_dir).stdout == "true\n"

@@ -169,3 +169,16 @@ def test_a_damaged_store_is_a_store_error(mini_store, tmp_path, cli):
         r = cli(*args, "--store", damaged)
         assert (r.exit_code, r.stderr) == (3, f"error: cannot open the store generation {generation.name}: its files "
                                               "are damaged (Corruption); build it again with `bukamal build --force`\n")
+
+
+def test_a_closed_standard_output_is_an_error_not_a_traceback(mini_store):
+    """Started with standard output closed (``bukamal export >&-``), Python has no sys.stdout at all."""
+    import os
+    import subprocess
+    import sys
+
+    for args in (["export"], ["stats"]):
+        done = subprocess.run([sys.executable, "-c", "from loader.entry import run; run()", *args, "--store",
+                               str(mini_store)], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              preexec_fn=lambda: os.close(1), timeout=60)
+        assert (done.returncode, done.stderr.decode()) == (2, "error: cannot write to standard output: it is closed\n")

@@ -93,6 +93,26 @@ def test_cross_site_form_post_update_is_refused(writable):
     assert (count(writable), writable.stats()["generation"]) == before
 
 
+def test_an_rdf_xml_body_declaring_entities_is_refused(writable):
+    """Nested entities would expand a 1 KB body into gigabytes, past the body limit."""
+    levels = "".join(f'<!ENTITY e{i} "&e{i - 1};&e{i - 1};&e{i - 1};&e{i - 1};">' for i in range(1, 9))
+    body = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e0 "xxxxxxxxxx">{levels}]>'
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="urn:ex:">'
+            '<rdf:Description rdf:about="urn:s"><ex:p>&e8;</ex:p></rdf:Description></rdf:RDF>').encode()
+    before = count(writable)
+    r = httpx.put(writable.url + "/store", params={"graph": "urn:bomb"},
+                  headers=_auth({"content-type": "application/rdf+xml"}), content=body)
+    assert (r.status_code, r.json()["error"]) == (400, "bad_rdf"), r.text
+    assert r.json()["message"].startswith("entity declarations (<!ENTITY ...>) are not accepted")
+    assert count(writable) == before
+    plain = (b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="urn:ex:">'
+             b'<rdf:Description rdf:about="urn:s"><ex:p>ok</ex:p></rdf:Description></rdf:RDF>')
+    r = httpx.put(writable.url + "/store", params={"graph": "urn:bomb"},
+                  headers=_auth({"content-type": "application/rdf+xml"}), content=plain)
+    assert r.status_code == 201, r.text
+    assert httpx.delete(writable.url + "/store", params={"graph": "urn:bomb"}, headers=_auth()).status_code == 204
+
+
 def _auth(headers=None):
     return dict(headers or {}, authorization=f"Bearer {TOKEN}")
 

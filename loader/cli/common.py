@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .. import config
-from ..errors import StoreError, UsageError
+from ..errors import QueryTimeout, StoreError, UsageError
 
 
 def store_option(f):
@@ -25,6 +25,8 @@ def store_dir_or_default(store_dir: Path | None) -> Path:
 
 def write_output(data: bytes, output: Path | None) -> None:
     """Bytes to a file (``-o``) or to standard output."""
+    if output is None and sys.stdout is None:      # started with standard output closed (``>&-``)
+        raise UsageError("cannot write to standard output: it is closed")
     try:
         if output is None:
             sys.stdout.flush()
@@ -47,11 +49,12 @@ _DISK_ERRORS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 ENGINE_STACK_MB = 256      # as a server's query workers have: the engine recurses per level of the query
 
 
-def with_engine_stack(fn, *args):
+def with_engine_stack(fn, *args, timeout: float | None = None):
     """``fn(*args)`` in a thread with a large stack, its result or exception passed on. pyoxigraph
     parses and evaluates recursively; queries the guards let through (a few thousand ``OPTIONAL``\\s
     or ``BIND``\\s) can overflow the main thread's default 8 MiB, which ends the process without a
-    message."""
+    message. With ``timeout`` (seconds), :class:`QueryTimeout` when ``fn`` has not returned by then:
+    the engine cannot be stopped, so the thread is left to the end of the process, which follows."""
     import threading
     import traceback
 
@@ -72,7 +75,9 @@ def with_engine_stack(fn, *args):
         thread.start()
     finally:
         threading.stack_size(previous)
-    thread.join()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise QueryTimeout(f"the query did not finish within {timeout:g} s (--timeout); narrow it down or add a LIMIT")
     ok, value = outcome[0]
     if not ok:
         raise value

@@ -34,10 +34,12 @@ def read_query_file(name: str) -> str:
               help="A saved query's parameter (repeatable); `bukamal queries` lists them.")
 @click.option("--explain", "explain_rows", is_flag=True,
               help="Saved queries, table format: print the evidence (document, offsets, quote) under each row.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Stop the query if it runs longer than this (exit 4); default: no limit.")
 @store_option
 @remote_options
-def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, store_dir: Path | None,
-          remote=None) -> None:
+def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, timeout_s: float | None,
+          store_dir: Path | None, remote=None) -> None:
     """Run the SPARQL query in FILE.rq, or the saved query NAME, on the store.
 
     An argument ending in .rq or containing a / is a file; anything else is a saved-query name.
@@ -53,7 +55,8 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, stor
     """
     if not (file.endswith(".rq") or "/" in file or "\\" in file):
         from .queries import run_saved_command
-        write_output(run_saved_command(file, params, fmt, explain_rows, store_dir, remote=remote), None)
+        write_output(with_engine_stack(run_saved_command, file, params, fmt, explain_rows, store_dir, None, remote,
+                                       timeout=timeout_s), None)
         return
     if params or explain_rows:
         raise UsageError("--param and --explain are for saved queries (bukamal query NAME);"
@@ -66,4 +69,4 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, stor
                               custom_aggregate_functions=custom_aggregate_functions())
         return format_result(result, fmt)
 
-    write_output(with_engine_stack(answer), None)
+    write_output(with_engine_stack(answer, timeout=timeout_s), None)

@@ -56,8 +56,12 @@ def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: boo
             store.check()
         else:
             store = pyoxigraph.Store.read_only(generation)
-    except (OSError, BukamalError) as exc:
-        message = exc.message if isinstance(exc, BukamalError) else "the store generation could not be opened"
+    except (OSError, RuntimeError, BukamalError) as exc:     # RuntimeError: RocksDB's "Corruption: ..."
+        message = (exc.message if isinstance(exc, BukamalError) else
+                   "the store generation's files are damaged; build it again with `bukamal build --force`"
+                   if isinstance(exc, RuntimeError) else
+                   "the store generation could not be opened (a file is missing or unreadable); build it again"
+                   " with `bukamal build --force`")
         channel_out.write(wire.encode({"ready": False, "kind": "store_unavailable", "message": message}))
         channel_out.flush()
         return

@@ -148,6 +148,7 @@ class WorkerPool:
         self._tasks: set[asyncio.Task] = set()
         self._store_error = "no store has been built yet: run `bukamal build` first"
         self._failed: tuple[Path, float] | None = None     # a generation that could not be opened, when
+        self._no_worker: tuple[Path, float, str] | None = None   # a replacement that failed: when, why
         self._closed = False
 
     # ---- lifecycle -------------------------------------------------------------------------------
@@ -251,24 +252,50 @@ class WorkerPool:
             raise first if isinstance(first, StoreError) else StoreError("a query worker could not be started")
         return workers
 
+    def _live(self, gen: Path) -> int:
+        return len(self._idle) + sum(1 for w in self._busy if w.generation == gen) + self._starting
+
+    def _cannot_start(self) -> str | None:
+        """Why no worker can be had now: a replacement failed less than :data:`RETRY_S` ago (its files
+        damaged since, say) and none is left; None otherwise."""
+        gen, failed = self.generation, self._no_worker
+        if gen is None or failed is None or failed[0] != gen or self._live(gen):
+            return None
+        if asyncio.get_running_loop().time() - failed[1] >= RETRY_S:
+            return None
+        return failed[2]
+
     def replenish(self) -> None:
-        """Start workers until the current generation has ``size`` of them (live or starting)."""
+        """Start workers until the current generation has ``size`` of them (live or starting); not
+        again within :data:`RETRY_S` of a replacement that could not start."""
         gen = self.generation
         if gen is None or self._closed:
             return
-        live = len(self._idle) + sum(1 for w in self._busy if w.generation == gen) + self._starting
-        for _ in range(self.size - live):
+        failed = self._no_worker
+        if failed is not None and failed[0] == gen and asyncio.get_running_loop().time() - failed[1] < RETRY_S:
+            return
+        for _ in range(self.size - self._live(gen)):
             self._starting += 1
             self._background(self._spawn_one(gen))
 
     async def _spawn_one(self, gen: Path) -> None:
+        failure = None
         try:
             worker = await spawn(gen, self.max_bytes, self.stack_mb, self.memory_mb, self.remote)
         except StoreError as exc:
-            log.warning("could not start a replacement worker: %s", exc.message)
-            return
+            failure = exc.message
         finally:
             self._starting -= 1
+        if failure is not None:
+            log.warning("could not start a replacement worker (next try in %g s): %s", RETRY_S, failure)
+            self._no_worker = (gen, asyncio.get_running_loop().time(), failure)
+            if gen == self.generation and not self._live(gen):
+                while self._waiters:            # nothing will come for them: say why now, not at the deadline
+                    fut, _ = self._waiters.popleft()
+                    if not fut.done():
+                        fut.set_exception(StoreError(failure))
+            return
+        self._no_worker = None
         if gen != self.generation or self._closed:
             await worker.close()
         else:
@@ -346,6 +373,9 @@ class WorkerPool:
             worker = self._idle.pop()
             if self._hand(worker, job):
                 return worker
+        if (why := self._cannot_start()) is not None:
+            raise StoreError(why)
+        self.replenish()                      # a failed replacement is tried again after RETRY_S
         if len(self._waiters) >= self.max_queue:
             raise HttpError(503, "busy", f"all {self.size} query workers are busy and {len(self._waiters)}"
                             " requests are waiting; try again shortly", headers={"Retry-After": "1"})
