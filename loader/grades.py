@@ -101,13 +101,27 @@ class Said:
         return f"{name} per {' and '.join(compact(b) for b in self.per)}" if self.per else name
 
 
-def said(stance, credited: set, agent, part_of: dict) -> Said:
+def said(stance, credited: set, own: set) -> Said:
     """``stance`` as a :class:`Said`: second-hand when an Asserts claim is credited only to others than
-    ``agent`` and the actors compatible with it (an empty ``credited``: the document's own voice)."""
-    own = {agent} | part_of.get(agent, set()) | {a for a, up in part_of.items() if agent in up}
+    ``own`` (the agent and the actors compatible with it; an empty ``credited``: the document's own voice)."""
     if stance is None or stance.value != BK + "Asserts" or not credited or credited & own:
         return Said(stance)
     return Said(stance, tuple(sorted(credited, key=str)))
+
+
+def _compatible(part_of: dict):
+    """``agent -> {agent} | what it is part of | what is part of it`` (computed once per agent)."""
+    below: dict = defaultdict(set)
+    for a, ups in part_of.items():
+        for b in ups:
+            below[b].add(a)
+    cache: dict = {}
+
+    def of(agent) -> set:
+        if agent not in cache:
+            cache[agent] = {agent} | part_of.get(agent, set()) | below.get(agent, set())
+        return cache[agent]
+    return of
 
 
 def grade(agents: dict, denials: list, part_of: dict) -> tuple[str, str]:
@@ -161,13 +175,14 @@ def compute(store: pyoxigraph.Store) -> list[Grade]:
         if row["by"] is not None and row["by"] not in own_voice:
             claims[(row["claim"], op, agent, stance)].add(row["by"])
     part_of = _part_of(store)
+    compatible = _compatible(part_of)
     agents: dict = defaultdict(lambda: defaultdict(set))
     denials: dict = defaultdict(list)
     for (_, op, agent, stance), credited in claims.items():
         if stance is not None and stance.value == DENIES:
             denials[op].append(agent)
         else:
-            agents[op][agent].add(said(stance, credited, agent, part_of))
+            agents[op][agent].add(said(stance, credited, compatible(agent)))
     out = []
     for op in sorted(ops, key=str):
         g, reason = grade(dict(agents.get(op, {})), sorted(set(denials.get(op, [])), key=str), part_of)
