@@ -11,6 +11,7 @@
     │   └── RegistryError        a malformed saved-query file                    (exit 1, HTTP 500)
     ├── NotFoundError            an unknown saved query, graph or name           (exit 2, HTTP 404)
     ├── StoreError               the store is missing, locked or corrupt         (exit 3, HTTP 503)
+    │   ├── StoreBusy            another build or write holds the store's lock   (exit 3, HTTP 503)
     │   └── RemoteStoreError     a remote SPARQL service failed                  (exit 3, HTTP 502)
     └── QueryTimeout             a query passed its deadline                     (exit 4, HTTP 503)
 
@@ -98,6 +99,10 @@ class NotFoundError(BukamalError):
 class StoreError(BukamalError):
     exit_code = 3
     status = 503
+
+
+class StoreBusy(StoreError):
+    pass
 
 
 class RemoteStoreError(StoreError):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from .errors import QueryError, StoreError
+from .errors import QueryError, StoreBusy, StoreError
 from .functions import unknown_function
 from .sparqltext import (ENGINE_POSITION, blank, element_count, has_dataset_clause, literal_free_views,
                          longest_bang_chain, nesting_depth, prefix_message, uses_service)
@@ -67,10 +67,15 @@ def _not_a_store_folder(store_dir: Path) -> str | None:
     return None
 
 
-def current_path(store_dir: Path) -> Path:
-    """Folder of the current generation; :class:`StoreError` if nothing has been built yet."""
+def check_store_folder(store_dir: Path) -> None:
+    """:class:`StoreError` if ``store_dir`` is a generation or another Oxigraph data folder."""
     if (why := _not_a_store_folder(store_dir)) is not None:
         raise StoreError(why)
+
+
+def current_path(store_dir: Path) -> Path:
+    """Folder of the current generation; :class:`StoreError` if nothing has been built yet."""
+    check_store_folder(store_dir)
     pointer = Path(store_dir) / POINTER
     try:
         name = pointer.read_text(encoding="utf-8").strip()
@@ -186,8 +191,7 @@ def build_lock(store_dir: Path) -> Iterator[None]:
     """Exclusive lock for one build at a time (released by the kernel if the process dies). A
     generation or another Oxigraph data folder is refused first: its own files would be overwritten."""
     store_dir = Path(store_dir)
-    if (why := _not_a_store_folder(store_dir)) is not None:
-        raise StoreError(why)
+    check_store_folder(store_dir)
     try:
         store_dir.mkdir(parents=True, exist_ok=True)
         fh = open(store_dir / LOCK, "a+")
@@ -197,7 +201,7 @@ def build_lock(store_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoreError(f"another build, or a write through the server, is running on {store_dir} (it"
+            raise StoreBusy(f"another build, or a write through the server, is running on {store_dir} (it"
                              f" holds {LOCK}); try again when it is done") from None
         yield
     finally:

@@ -448,7 +448,7 @@ def test_a_generation_or_an_oxigraph_folder_is_refused_as_a_store_folder(tmp_pat
     generation = store_dir / "gen-000001"
     before = {p.name: p.read_bytes() for p in generation.iterdir() if p.is_file()}
     (tmp_path / "q.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
-    for args in (("build", "--root", MINI), ("query", tmp_path / "q.rq")):
+    for args in (("build", "--root", MINI), ("query", tmp_path / "q.rq"), ("serve", "--port", "0")):
         result = cli(*args, "--store", generation)
         assert (result.exit_code, result.stderr) == (
             3, f"error: {generation} is a store generation, not a store folder: pass the folder that holds it"

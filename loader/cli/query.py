@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from threading import TIMEOUT_MAX
 
 import click
 
@@ -34,7 +36,7 @@ def read_query_file(name: str) -> str:
               help="A saved query's parameter (repeatable); `bukamal queries` lists them.")
 @click.option("--explain", "explain_rows", is_flag=True,
               help="Saved queries, table format: print the evidence (document, offsets, quote) under each row.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True, max=TIMEOUT_MAX), default=None,
               metavar="SECONDS", help="Stop the query if it runs longer than this (exit 4); default: no limit.")
 @store_option
 @remote_options
@@ -53,6 +55,8 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, time
       bukamal query my-query.rq --format csv > rows.csv
       bukamal query strikes --param site="Imam Ali base" --explain
     """
+    if timeout_s is not None and not math.isfinite(timeout_s):
+        raise UsageError(f"--timeout must be a number of seconds, not {timeout_s}")
     if not (file.endswith(".rq") or "/" in file or "\\" in file):
         from .queries import run_saved_command
         write_output(with_engine_stack(run_saved_command, file, params, fmt, explain_rows, store_dir, None, remote,

@@ -74,4 +74,7 @@ def serve(store_dir, host, port, timeout_s, workers, max_queue, fronts, max_body
                         allow_update=allow_update,
                         update_token=token if allow_update else None, cors_origins=tuple(cors),
                         queries_dir=queries_dir, remote=remote)
+    if remote is None:
+        from ..store import check_store_folder
+        check_store_folder(settings.store_dir)      # a generation given by mistake: say so now, not per request
     run(settings, host, port, log_level=log_level, announce=click.echo)

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import store
-from ..errors import StoreError
+from ..errors import StoreBusy
 from . import wire
 from .guards import ClientDisconnected, check_sparql
 from .httperrors import HttpError
@@ -99,7 +99,7 @@ async def write(request: Request, job: dict, payload: bytes = b"") -> Response:
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(store.build_lock(store_dir))
-            except StoreError:
+            except StoreBusy:
                 raise HttpError(503, "busy", "the store is locked by a running build; try again when it"
                                 " has finished", headers={"Retry-After": "5"}) from None
             source = store.current_path(store_dir)   # StoreError (503) when nothing is built yet

@@ -149,6 +149,7 @@ class WorkerPool:
         self._store_error = "no store has been built yet: run `bukamal build` first"
         self._failed: tuple[Path, float] | None = None     # a generation that could not be opened, when
         self._no_worker: tuple[Path, float, str] | None = None   # a replacement that failed: when, why
+        self._retry: asyncio.TimerHandle | None = None          # the next try after it
         self._closed = False
 
     # ---- lifecycle -------------------------------------------------------------------------------
@@ -158,10 +159,9 @@ class WorkerPool:
 
     async def close(self) -> None:
         self._closed = True
-        while self._waiters:
-            fut, _ = self._waiters.popleft()
-            if not fut.done():
-                fut.set_exception(StoreError("the server is shutting down"))
+        if self._retry is not None:
+            self._retry.cancel()
+        self._fail_waiters("the server is shutting down")
         workers = self._idle + list(self._busy)
         self._idle, self._busy, self.local = [], set(), None
         for w in workers:
@@ -255,24 +255,44 @@ class WorkerPool:
     def _live(self, gen: Path) -> int:
         return len(self._idle) + sum(1 for w in self._busy if w.generation == gen) + self._starting
 
+    def _backoff(self, gen: Path) -> float:
+        """Seconds until a replacement worker for ``gen`` may be tried again (0: now)."""
+        failed = self._no_worker
+        if failed is None or failed[0] != gen:
+            return 0.0
+        return max(0.0, failed[1] + RETRY_S - asyncio.get_running_loop().time())
+
     def _cannot_start(self) -> str | None:
         """Why no worker can be had now: a replacement failed less than :data:`RETRY_S` ago (its files
         damaged since, say) and none is left; None otherwise."""
-        gen, failed = self.generation, self._no_worker
-        if gen is None or failed is None or failed[0] != gen or self._live(gen):
+        gen = self.generation
+        if gen is None or self._live(gen) or not self._backoff(gen):
             return None
-        if asyncio.get_running_loop().time() - failed[1] >= RETRY_S:
-            return None
-        return failed[2]
+        return self._no_worker[2]
+
+    def _fail_waiters(self, message: str) -> None:
+        """Nothing will come for the waiting requests: tell them why now, not at their deadline."""
+        while self._waiters:
+            fut, _ = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(StoreError(message))
+
+    def _retry_now(self) -> None:
+        self._retry = None
+        self.replenish()
 
     def replenish(self) -> None:
-        """Start workers until the current generation has ``size`` of them (live or starting); not
-        again within :data:`RETRY_S` of a replacement that could not start."""
+        """Start workers until the current generation has ``size`` of them (live or starting). Within
+        :data:`RETRY_S` of a replacement that could not start, none is started: the next try is
+        scheduled for the end of that time (and waiting requests fail at once if no worker is left)."""
         gen = self.generation
         if gen is None or self._closed:
             return
-        failed = self._no_worker
-        if failed is not None and failed[0] == gen and asyncio.get_running_loop().time() - failed[1] < RETRY_S:
+        if wait := self._backoff(gen):
+            if not self._live(gen):
+                self._fail_waiters(self._no_worker[2])
+            if self._retry is None:
+                self._retry = asyncio.get_running_loop().call_later(wait, self._retry_now)
             return
         for _ in range(self.size - self._live(gen)):
             self._starting += 1
@@ -284,18 +304,18 @@ class WorkerPool:
             worker = await spawn(gen, self.max_bytes, self.stack_mb, self.memory_mb, self.remote)
         except StoreError as exc:
             failure = exc.message
+        except OSError as exc:                 # the process itself could not be started
+            failure = f"a query worker could not be started ({exc.strerror or exc})"
         finally:
             self._starting -= 1
         if failure is not None:
             log.warning("could not start a replacement worker (next try in %g s): %s", RETRY_S, failure)
-            self._no_worker = (gen, asyncio.get_running_loop().time(), failure)
-            if gen == self.generation and not self._live(gen):
-                while self._waiters:            # nothing will come for them: say why now, not at the deadline
-                    fut, _ = self._waiters.popleft()
-                    if not fut.done():
-                        fut.set_exception(StoreError(failure))
+            if gen == self.generation:
+                self._no_worker = (gen, asyncio.get_running_loop().time(), failure)
+                self.replenish()               # schedules the next try; fails the waiters if none is left
             return
-        self._no_worker = None
+        if self._no_worker is not None and self._no_worker[0] == gen:
+            self._no_worker = None
         if gen != self.generation or self._closed:
             await worker.close()
         else:
