@@ -395,7 +395,6 @@ class WorkerPool:
                 return worker
         if (why := self._cannot_start()) is not None:
             raise StoreError(why)
-        self.replenish()                      # a failed replacement is tried again after RETRY_S
         if len(self._waiters) >= self.max_queue:
             raise HttpError(503, "busy", f"all {self.size} query workers are busy and {len(self._waiters)}"
                             " requests are waiting; try again shortly", headers={"Retry-After": "1"})
