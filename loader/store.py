@@ -98,14 +98,19 @@ def current_path(store_dir: Path) -> Path:
 
 def open_read_only(store_dir: Path) -> pyoxigraph.Store:
     """Open the current generation read-only (many readers may do so at once)."""
-    path = current_path(store_dir)
+    return open_generation(current_path(store_dir))
+
+
+def open_generation(path: Path) -> pyoxigraph.Store:
+    """Open the generation folder ``path`` read-only; :class:`StoreError` naming what is wrong, without
+    the engine's text (it names files by their full path, which a server must not show)."""
+    path = Path(path)
     try:
         return pyoxigraph.Store.read_only(str(path))
-    except OSError as exc:
-        raise StoreError(f"cannot open the store generation {path.name}: {exc}") from None
-    except RuntimeError as exc:              # RocksDB's "Corruption: ..." (its text names files by path)
+    except (OSError, RuntimeError) as exc:   # RuntimeError: RocksDB's "Corruption: ..."
         kind = str(exc).split(":", 1)[0] if ":" in str(exc) else "error"
-        raise StoreError(f"cannot open the store generation {path.name}: its files are damaged ({kind});"
+        what = "its files are damaged" if isinstance(exc, RuntimeError) else "a file is missing or unreadable"
+        raise StoreError(f"cannot open the store generation {path.name}: {what} ({kind});"
                          " build it again with `bukamal build --force`") from None
 
 

@@ -237,7 +237,8 @@ def test_workers_that_cannot_open_a_damaged_generation_give_503_at_once_and_retr
         assert time.monotonic() - started < 3
         assert (r.status_code, r.json()) == (503, {
             "error": "store_unavailable",
-            "message": "the store generation's files are damaged; build it again with `bukamal build --force`"})
+            "message": "cannot open the store generation gen-000001: its files are damaged (Corruption); build it"
+                       " again with `bukamal build --force`"})
         time.sleep(2.5)                                     # about two more tries of 2 workers, not hundreds
         assert 4 <= failures() <= 10
         pointer.write_bytes(good)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from ..errors import StoreError
+from ..store import open_generation
 from .cheap import Pattern
 from .executor import Reply, execute
 
@@ -35,11 +35,7 @@ class LocalStore:
     async def open(cls, generation: Path) -> LocalStore:
         """Open ``generation`` read-only (in a thread: opening reads files)."""
         loop = asyncio.get_running_loop()
-        try:
-            store = await loop.run_in_executor(None, pyoxigraph.Store.read_only, str(generation))
-        except OSError:
-            raise StoreError("the store generation could not be opened") from None
-        return cls(generation, store)
+        return cls(generation, await loop.run_in_executor(None, open_generation, generation))
 
     def holds_more_than(self, pattern: Pattern, limit: int) -> bool:
         """Whether the pattern's index range holds more than ``limit`` quads (reads at most ``limit + 1``)."""

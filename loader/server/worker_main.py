@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 import threading
+from pathlib import Path
 
 
 def _die_with_parent() -> None:
@@ -42,9 +43,8 @@ def limit_memory(megabytes: int) -> None:
 
 
 def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: bool = False) -> None:
-    import pyoxigraph
-
     from ..errors import BukamalError
+    from ..store import open_generation
     from . import wire
     from .executor import execute
 
@@ -55,13 +55,9 @@ def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: boo
             store = RemoteStore(worker_config())
             store.check()
         else:
-            store = pyoxigraph.Store.read_only(generation)
-    except (OSError, RuntimeError, BukamalError) as exc:     # RuntimeError: RocksDB's "Corruption: ..."
-        message = (exc.message if isinstance(exc, BukamalError) else
-                   "the store generation's files are damaged; build it again with `bukamal build --force`"
-                   if isinstance(exc, RuntimeError) else
-                   "the store generation could not be opened (a file is missing or unreadable); build it again"
-                   " with `bukamal build --force`")
+            store = open_generation(Path(generation))
+    except (OSError, BukamalError) as exc:
+        message = exc.message if isinstance(exc, BukamalError) else "the store generation could not be opened"
         channel_out.write(wire.encode({"ready": False, "kind": "store_unavailable", "message": message}))
         channel_out.flush()
         return
