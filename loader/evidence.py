@@ -17,7 +17,8 @@ Coverage (the contract's rule), for every triple ``s p o`` of a ``triples/*.ttl`
 * otherwise a claim with exactly that rdf:subject, rdf:predicate and rdf:object and at least one
   bk:evidence must exist; and competing sources stay claims: no claim may deny the triple, and an
   agent or target (bk:hasAgent, bk:hasTarget or a sub-property) needs a claim that states it flatly
-  (Asserts, ClaimsResponsibility, Confirms), not only hedged ones (blames, alleges, reportedly...).
+  (Asserts, ClaimsResponsibility, Confirms), not only hedged ones (blames, alleges, reportedly...), and
+  a triple about anything but an operation needs a claim that does more than allege or blame.
 
 All problems are collected and reported together (one :class:`EvidenceError`), each with ``file:line``
 (for a fact, its own line when one of its subject's statements names its object on a line; else the
@@ -50,6 +51,8 @@ _PROLOGUE = ("".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "
              + f"PREFIX bk: <{BK}>\n")
 _LABELS = "rdf:type rdfs:label skos:altLabel skos:definition rdfs:comment"
 _VALUE_CLASSES = "bk:TimeSpec bk:Quantity geo:Geometry"
+_ACCUSING = "bk:Alleges bk:Blames"          # stances without proof: never enough for a bare fact
+_TYPE = NamedNode(RDF_TYPE)
 
 
 @dataclass(frozen=True)
@@ -401,7 +404,9 @@ def _disputed(store, data: set) -> dict[str, dict[tuple, list]]:
     """Bare facts that only claims may hold (the contract's rule for competing sources): a triple some
     claim denies ("denied"), and an agent or target (``bk:hasAgent``, ``bk:hasTarget`` or a
     sub-property) that no claim states flatly -- Asserts, ClaimsResponsibility, Confirms -- so that it
-    is only blamed, alleged, believed... ("hedged"). Each maps (g, s, p, o) to the claims behind it.
+    is only blamed, alleged, believed... ("hedged"); and a triple about anything but an operation that
+    claims only allege or blame, with no claim of another stance ("accused"). Each maps (g, s, p, o)
+    to the claims behind it.
 
     The queries start from the claims (few) and look their triple up in the union of the graphs; the
     data graphs holding it are then found by one index lookup per triple (a ``GRAPH ?g`` pattern with
@@ -424,12 +429,27 @@ def _disputed(store, data: set) -> dict[str, dict[tuple, list]]:
         VALUES ?p {{ {" ".join(roles)} }} VALUES ?_st {{ {flat} }}
         ?c rdf:predicate ?p ; rdf:subject ?s ; rdf:object ?o ; bk:stance ?_st }}""")}
     found["hedged"] = [r for r in found["hedged"] if (r["s"], r["p"], r["o"]) not in stated]
+    # a statement about a person, group, place or thing that claims only allege or blame (no proof
+    # offered) is not a fact unless some claim says more (asserts, reportedly, believes...). An
+    # operation's own time, place or figures are where its account puts it: its agents and targets are
+    # held to the rule above, and its grade says how firm the account is
+    operations = {str(r["c"]) for r in _q(store, "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* bk:Operation }")}
+    found["accused"] = [r for r in _q(store, f"""SELECT ?s ?p ?o ?c WHERE {{
+        VALUES ?_st {{ {_ACCUSING} }} ?c bk:stance ?_st ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+        ?s ?p ?o }}""") if str(r["p"]) not in roles
+        and not any(str(q.object) in operations for q in store.quads_for_pattern(r["s"], _TYPE, None, None))]
+    if found["accused"]:
+        said = {(r["s"], r["p"], r["o"]) for r in _q(store, f"""SELECT DISTINCT ?s ?p ?o WHERE {{
+            VALUES ?_st {{ {_ACCUSING} }} ?c bk:stance ?_st ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+            ?c2 rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:stance ?_other .
+            FILTER(?_other NOT IN ({_ACCUSING.replace(" ", ", ")}, bk:Denies)) }}""")}
+        found["accused"] = [r for r in found["accused"] if (r["s"], r["p"], r["o"]) not in said]
     out: dict[str, dict[tuple, list]] = {}
     denied: set = set()
     for kind, rows in found.items():
         for r in rows:
             triple = (r["s"], r["p"], r["o"])
-            if kind == "hedged" and triple in denied:
+            if kind != "denied" and triple in denied:
                 continue                      # reported once, as denied
             if kind == "denied":
                 denied.add(triple)
@@ -489,6 +509,9 @@ def _fact_problem(kind: str, where: _Locator, f: ParsedFile, s, p, o, claims=Non
     if kind == "hedged":
         return (f"{head}: no claim states this agent or target flatly ({named}: hedged only, such as blames,"
                 " alleges, believes);"
+                " keep it only as claims, not as a bare fact")
+    if kind == "accused":
+        return (f"{head}: only alleged ({named}: alleges or blames, no claim states it otherwise);"
                 " keep it only as claims, not as a bare fact")
     if kind == "unnamed":
         return f"{head}: {compact(s)} is neither mentioned by an evidence nor part of a claim"

@@ -222,6 +222,24 @@ def test_a_denied_or_only_hedged_agent_or_target_is_not_a_bare_fact(mini):
     ]
 
 
+def test_a_statement_only_alleged_is_not_a_bare_fact_unless_about_an_operation(mini):
+    """A tie between actors that claims only allege (or blame) stays a claim; an operation's own time
+    (or place, figures) may be alleged: its grade says how firm the account is."""
+    doc = mini / "triples" / "doc-000.ttl"
+    edit(doc, "    bk:evidence bkr:ev-000-03 ;\n    bk:stance bk:Asserts .", "    bk:evidence bkr:ev-000-03 ;\n    bk:stance bk:Alleges .")
+    edit(doc, "rdf:object bkr:time-2021-06-01 ;\n    bk:evidence bkr:ev-000-02 ;\n    bk:stance bk:Asserts .",
+         "rdf:object bkr:time-2021-06-01 ;\n    bk:evidence bkr:ev-000-02 ;\n    bk:stance bk:Blames .")
+    assert problems(mini) == [
+        "1 evidence problem:",
+        "triples/doc-000.ttl:59: bkr:iaf bk:partOf bkr:israel (graph bkg:doc-000): only alleged (bkr:claim-000-05: "
+        "alleges or blames, no claim states it otherwise); keep it only as claims, not as a bare fact",
+    ]
+    append(doc, "bkr:claim-000-06 a bk:Claim ;\n"
+                "    rdf:subject bkr:iaf ; rdf:predicate bk:partOf ; rdf:object bkr:israel ;\n"
+                "    bk:evidence bkr:ev-000-03 ;\n    bk:stance bk:Reportedly .\n")
+    assert check(parse_all(discover(mini)), mini).facts == 69 + 6        # the claim's 6 triples
+
+
 def test_one_flat_claim_anywhere_lets_a_hedged_agent_be_a_bare_fact(mini):
     """The confirming claim sits in another file (graph) than the bare triple."""
     edit(mini / "triples" / "doc-000.ttl", "# only reported (a hedged stance): the agent stays a claim, never a"
