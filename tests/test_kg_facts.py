@@ -355,16 +355,31 @@ def test_statements_keep_what_they_say_credited_to_the_speaker(kg):
     assert rows(kg, """
         SELECT ?op ?words ?speaker WHERE {
             ?c rdf:subject ?op ; rdf:predicate bk:says ; rdf:object ?words ; bk:attributedTo ?speaker .
-            ?op bk:says ?words .
-        } ORDER BY ?op ?words""") == [
+            ?op bk:says ?words ; bk:hasAgent ?speaker .
+        } ORDER BY ?op ?words ?speaker""") == [
         ("bkr:op-2018-12-trump-statement-watch-iran", "the US would use Iraq to “watch” Iran", "bkr:donald-trump"),
         ("bkr:op-al-hatimi-statements-the-reference", "Clashes between the two sides come within the framework of the "
          "desire of each of them to increase its influence at the expense of the other", "bkr:osama-al-hatimi"),
         ("bkr:op-al-hatimi-statements-the-reference", "The Syrian army is getting the impression that it is being "
          "sidelined by Iran", "bkr:osama-al-hatimi"),
+        ("bkr:op-elkin-statement-putin-bennett-agreement", "the Russian president Vladimir Putin and the Israeli Prime "
+         "Minister Naftali Bennett agreed to oust Iran and its proxy the ‘Lebanese Hezbollah’ from the Syrian territories",
+         "bkr:zeev-elkin"),
+        ("bkr:op-iran-accusations-against-us", "human rights violations", "bkr:iran"),
+        ("bkr:op-iran-accusations-against-us", "meddling in their affairs, especially within the Iranian Democracy Movement",
+         "bkr:iran"),
+        ("bkr:op-iran-us-mutual-accusations-international-law", "breaking international law", "bkr:iran"),
+        ("bkr:op-iran-us-mutual-accusations-international-law", "breaking international law", "bkr:united-states"),
         ("bkr:op-putin-statement-russia-israel-ties", "there were points of contact and opportunities for cooperation, "
          "in particular when it comes to fighting terrorism", "bkr:vladimir-putin"),
+        ("bkr:op-us-accusations-against-iran", "illegally maintaining a nuclear program", "bkr:united-states"),
+        ("bkr:op-us-accusations-against-iran", "sponsoring terrorism", "bkr:united-states"),
+        ("bkr:op-us-accusations-against-iran", "using strong rhetoric against Israel", "bkr:united-states"),
     ]
+    # every statement's words are credited to its speaker
+    assert rows(kg, """
+        SELECT ?c WHERE { ?c rdf:predicate bk:says ; rdf:subject ?op .
+                          FILTER NOT EXISTS { ?op bk:hasAgent ?who . ?c bk:attributedTo ?who } }""") == []
 
 
 def test_putin_and_bennett_both_agreed(kg):
