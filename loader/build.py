@@ -39,7 +39,7 @@ import pyoxigraph
 from . import __version__, config, evidence, grades, rules, shacl, shaclsparql, store
 from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PREFIXES
 from .errors import DataError, StoreError
-from .parse import check_folder, discover, parse_all
+from .parse import check_folder, discover, parse_all, ttl_files
 
 INFERRED = pyoxigraph.NamedNode(INFERRED_GRAPH)
 STAGES = ("parse", "evidence", "shacl", "reason", "load")
@@ -77,7 +77,7 @@ def resolve_dirs(root: Path | None, store_dir: Path | None) -> tuple[Path, Path]
 
 
 def input_files(root: Path) -> list[Path]:
-    files = sorted((root / "ontology").glob("*.ttl")) + sorted((root / "triples").glob("*.ttl"))
+    files = ttl_files(root / "ontology") + ttl_files(root / "triples")
     corpus = root / "corpus"
     if corpus.is_dir():
         files += sorted(p for p in corpus.iterdir() if p.is_file())

@@ -98,6 +98,8 @@ def convert(p: Param, value: str, store, qname: str = "") -> object:
         raise ParameterError(f"{where}: the value contains a NUL character")
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ParameterError(f"{where}: the value contains control characters")
+    if any(unicodedata.category(ch) == "Cs" for ch in value):     # bytes that were not UTF-8 (surrogate-escaped)
+        raise ParameterError(f"{where}: the value is not valid UTF-8 text")
     if p.type == "string":
         if len(value) > MAX_STRING:
             raise ParameterError(f"{where}: longer than {MAX_STRING} characters")

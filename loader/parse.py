@@ -125,13 +125,18 @@ def check_folder(root: Path, name: str) -> None:
                             " this file, or move it out of the project", file=rel)
 
 
+def ttl_files(folder: Path) -> list[Path]:
+    """The ``*.ttl`` files of a folder, sorted; hidden ones (an editor's ``.#doc.ttl`` lock) are not inputs."""
+    return sorted(p for p in Path(folder).glob("*.ttl") if not p.name.startswith("."))
+
+
 def discover(root: Path) -> list[SourceFile]:
     """The input files of a project, in build order; :class:`DataError` if the layout is wrong."""
     root = Path(root)
     for name in ("ontology", "triples"):
         check_folder(root, name)
     out: list[SourceFile] = []
-    ontology = sorted((root / "ontology").glob("*.ttl"))
+    ontology = ttl_files(root / "ontology")
     if not ontology:
         raise DataError(f"no ontology found: {root / 'ontology'} holds no *.ttl file")
     for p in ontology:
@@ -140,7 +145,7 @@ def discover(root: Path) -> list[SourceFile]:
     metadata = root / "corpus" / "metadata.ttl"
     if metadata.is_file():
         out.append(SourceFile(metadata, _rel(metadata, root), CORPUS_GRAPH, "corpus"))
-    for p in sorted((root / "triples").glob("*.ttl")):
+    for p in ttl_files(root / "triples"):
         rel = _rel(p, root)
         if p.stem in RESERVED:
             raise DataError(f"the graph name {p.stem!r} is reserved for the build; rename the file",

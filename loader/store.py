@@ -44,7 +44,7 @@ GEN_PREFIX = "gen-"
 MANIFEST = "bukamal-manifest.json"
 LOCK = "LOCK"
 BUILD_PREFIX = ".build-"
-_LEFTOVER_RE = re.compile(r"^\.build-\d+-\d+(?:-\d+\.[a-z]+)?$")
+_LEFTOVER_RE = re.compile(r"^\.build-(?:server-)?\d+-\d+(?:-\d+\.[a-z]+)?$")   # a build's, a server write's
 _GEN_RE = re.compile(re.escape(GEN_PREFIX) + r"(\d+)$")
 # Test-only fault injection: BUKAMAL_TEST_PAUSE=<point> makes the build create the file named by
 # BUKAMAL_TEST_PAUSE_FILE at that point and then wait there (until killed); see tests/test_store_kill.py.
@@ -218,7 +218,7 @@ def clean_leftovers(store_dir: Path) -> list[str]:
     removed = []
     for p in sorted(Path(store_dir).glob(BUILD_PREFIX + "*")):
         if not _LEFTOVER_RE.match(p.name):
-            continue                  # not a name a build gives (.build-PID-NANOSECONDS[-N.ext]): not ours
+            continue                  # not a name a build or a server write gives (.build-[server-]PID-NS[-N.ext])
         # the loading process of a killed build dies with it, but may finish its last write meanwhile
         for _ in range(40):
             if p.is_dir():
@@ -297,7 +297,7 @@ class GenerationWriter:
     def start(self, quads: Iterable[pyoxigraph.Quad] = (), *, root: Path | None = None) -> None:
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "loader.bulkload", str(self.target)], stdin=subprocess.PIPE,
+                child_argv("loader.bulkload", str(self.target)), stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env=dict(child_env(), BUKAMAL_BUILD_PID=str(os.getpid())))
         except OSError as exc:
@@ -370,6 +370,12 @@ class GenerationWriter:
     def _fail(self, exc: OSError):
         self.discard()
         raise StoreError(f"cannot write the new store: {exc}") from None
+
+
+def child_argv(module: str, *args: str) -> list[str]:
+    """The command line of a child process running ``module`` of this package. ``-P``: the child's
+    working directory is not put on its path, so a ``loader`` folder there is never run instead."""
+    return [sys.executable, "-P", "-m", module, *args]
 
 
 def child_env() -> dict[str, str]:

@@ -111,13 +111,14 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool
     return predicate()
 
 
-def raw_get(base: str, target: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    """Send ``GET target`` exactly as written (no client-side normalisation); (status, body)."""
+def raw_get(base: str, target: str, headers: dict[str, str] | None = None, host: str | None = None) -> tuple[int, bytes]:
+    """Send ``GET target`` exactly as written (no client-side normalisation; ``host`` as the Host
+    header if given); (status, body)."""
     import socket
     from urllib.parse import urlsplit
 
     parts = urlsplit(base)
-    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc}", "Connection: close"]
+    lines = [f"GET {target} HTTP/1.1", f"Host: {parts.netloc if host is None else host}", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))

@@ -211,9 +211,23 @@ def test_leftovers_of_a_killed_build_are_removed(tmp_path):
     build(MINI, store_dir)
     (store_dir / ".build-123-456").mkdir()
     (store_dir / ".build-123-456" / "000001.sst").write_bytes(b"half")
+    (store_dir / ".build-server-123-789").mkdir()           # a server write killed half-way
+    (store_dir / ".build-server-123-789" / "000001.sst").write_bytes(b"half")
+    (store_dir / ".build-notes").mkdir()                     # not a name the build gives: left alone
     (store_dir / "CURRENT.tmp").write_text("gen-000009\n", encoding="utf-8")
     build(MINI, store_dir, force=True)
-    assert sorted(p.name for p in store_dir.iterdir()) == ["CURRENT", "LOCK", "gen-000001", "gen-000002"]
+    assert sorted(p.name for p in store_dir.iterdir()) == [".build-notes", "CURRENT", "LOCK", "gen-000001", "gen-000002"]
+
+
+def test_the_build_child_never_runs_a_loader_package_of_the_working_directory(tmp_path, monkeypatch):
+    """Children start with ``python -P``: a ``loader`` folder where the command is run is not imported."""
+    fake = tmp_path / "cwd" / "loader"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(f"open({str(tmp_path / 'MARKER')!r}, 'a').write('ran')\n", encoding="utf-8")
+    monkeypatch.chdir(fake.parent)
+    result = build(MINI, tmp_path / "store")
+    assert result.generation == "gen-000001" and not (tmp_path / "MARKER").exists()
+    assert stores.child_argv("loader.bulkload", "x")[1:] == ["-P", "-m", "loader.bulkload", "x"]
 
 
 def test_only_one_build_at_a_time(tmp_path, cli):

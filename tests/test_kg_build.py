@@ -102,3 +102,31 @@ def test_a_second_label_for_a_place_actor_or_operation_is_a_shape_violation(tmp_
         "message: an operation needs exactly one human-readable rdfs:label (other names are skos:altLabel)",
     ]
     assert [line.strip() for line in report if "check:" in line] == ["check:   sh:maxCount"] * 4
+
+
+def test_a_claimed_literal_with_a_bar_is_a_shape_violation(tmp_path):
+    """List columns of the saved queries join values with '|': a claim's literal object may not hold one,
+    or a list cell would split it. Both validators say so."""
+    import shutil
+    from pathlib import Path
+
+    from loader.errors import ShapeError
+    from loader.parse import discover, parse_all
+    from loader.shacl import validate as by_pyshacl
+    from loader.shaclsparql import validate
+
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("ontology", "corpus", "triples"):
+        shutil.copytree(root / folder, tmp_path / folder)
+    doc = tmp_path / "triples" / "doc-000.ttl"
+    text = doc.read_text(encoding="utf-8")
+    assert text.count('"Inoperative"') == 2                      # the claim's object and the bare triple
+    doc.write_text(text.replace('"Inoperative"', '"Inoperative | destroyed"'), encoding="utf-8")
+    parsed = parse_all(discover(tmp_path))
+    for check in (validate, by_pyshacl):
+        with pytest.raises(ShapeError) as err:
+            check(parsed)
+        report = [line.strip() for line in err.value.report.splitlines()]
+        assert report[0] == "SHACL validation failed: 1 violation"
+        assert "message: a claim's literal rdf:object may not contain '|' (saved queries join the values of a list" \
+               " column with it): Inoperative | destroyed" in report, report

@@ -117,6 +117,7 @@ def test_valid_values(store, raw, expected):
     ({"text": "x" * 201}, "t: parameter 'text': longer than 200 characters"),
     ({"text": "a\x00b"}, "t: parameter 'text': the value contains a NUL character"),
     ({"text": "a\nb"}, "t: parameter 'text': the value contains control characters"),
+    ({"text": "Quds\udcff"}, "t: parameter 'text': the value is not valid UTF-8 text"),    # a byte 0xff on a command line
     ({"thing": "bkr:op 1"}, "t: parameter 'thing': 'bkr:op 1' is not a valid prefixed name"),
     ({"thing": "Abu Dhabi"}, "t: parameter 'thing': nothing is labelled 'Abu Dhabi'"),
     ({"thing": "bkr:op-1>"}, "t: parameter 'thing': 'bkr:op-1>' is not a valid prefixed name"),

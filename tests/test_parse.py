@@ -8,6 +8,7 @@ import pyoxigraph
 import pytest
 
 from loader.errors import DataError, ParseError
+from loader.build import build
 from loader.parse import discover, parse_all
 
 from conftest import DATA, MINI
@@ -117,7 +118,10 @@ def test_files_the_build_would_skip_are_errors(mini, name, message):
 def test_other_files_beside_the_turtle_are_left_alone(mini):
     (mini / "triples" / "README.md").write_text("notes\n", encoding="utf-8")
     (mini / "triples" / ".doc.ttl.swp").write_bytes(b"\x00")
+    (mini / "triples" / ".#doc-000.ttl").symlink_to("user@host.1234:1700000000")   # an editor's lock: a dangling link
+    (mini / "ontology" / ".draft.ttl").write_text("not turtle at all", encoding="utf-8")
     assert [s.rel for s in discover(mini)] == [s.rel for s in discover(MINI)]
+    assert build(mini, mini / "store").asserted == build(MINI, mini / "store2").asserted
 
 
 def test_a_byte_order_mark_is_allowed_and_the_checksum_is_of_the_bytes_on_disk(mini):

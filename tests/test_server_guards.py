@@ -218,6 +218,19 @@ def test_a_body_at_the_limit_is_accepted(server):
     assert (r.status_code, r.json()) == (200, {"head": {}, "boolean": True})
 
 
+@pytest.mark.parametrize("host", ["%zz", "a%", "[::1"])
+def test_a_host_header_that_makes_no_iri_is_ignored(server, host):
+    """The base IRI comes from the Host header; one that makes no valid IRI gives way to the server's own
+    address (the service description names it, a query resolves against it) instead of a 500 or 400."""
+    status, body = raw_get(server.url, "/sparql", headers={"Accept": "text/turtle"}, host=host)
+    port = server.url.rsplit(":", 1)[1]
+    assert (status, f"<http://127.0.0.1:{port}/sparql>".encode() in body) == (200, True), body
+    status, body = raw_get(server.url, "/sparql?query=SELECT%20(%3Cx%3E%20AS%20%3Fb)%20%7B%7D",
+                           headers={"Accept": "text/csv"}, host=host)
+    assert (status, body.split(b"\r\n")[1]) == (200, f"http://127.0.0.1:{port}/x".encode()), body
+    still_answers(server)
+
+
 @pytest.mark.parametrize("target", TRAVERSAL)
 def test_traversal_shaped_names(server, target):
     status, body = raw_get(server.url, target)

@@ -261,6 +261,9 @@ def test_settings_validation(tmp_path, monkeypatch):
     assert read_token(token_file) == TOKEN
     monkeypatch.setenv("BUKAMAL_UPDATE_TOKEN", "from-the-environment-1234")
     assert read_token(None) == "from-the-environment-1234"
+    monkeypatch.setenv("BUKAMAL_UPDATE_TOKEN", "secrettoken-01234567\udcff89")   # a byte 0xff in the environment
+    with pytest.raises(UsageError, match=r"^\$BUKAMAL_UPDATE_TOKEN is not valid UTF-8 text$"):
+        read_token(None)
     monkeypatch.delenv("BUKAMAL_UPDATE_TOKEN")
     assert read_token(None) is None
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import json
 
+import pyoxigraph
+
 from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,10 +39,18 @@ def _scope_endpoint_url(scope) -> str:
 @functools.lru_cache(maxsize=64)
 def _endpoint_url(scheme: str, server: tuple | None, host: bytes | None, path: str) -> str:
     """Starlette's ``request.url`` without query and fragment, from the only parts of the request it
-    depends on here (a handful of distinct values: remembered)."""
+    depends on here (a handful of distinct values: remembered). A ``Host`` header that makes no valid
+    IRI (``%zz``) is ignored: the address the server listens on stands instead."""
     scope = {"scheme": scheme, "server": server, "path": path, "query_string": b"",
              "headers": [(b"host", host)] if host is not None else []}
-    return str(URL(scope=scope).replace(query=None, fragment=None))
+    url = str(URL(scope=scope).replace(query=None, fragment=None))
+    try:
+        pyoxigraph.NamedNode(url)
+    except ValueError:
+        if host is not None:
+            return _endpoint_url(scheme, server, None, path)
+        url = f"http://localhost{path}"           # no usable address either (a test client)
+    return url
 
 
 async def _query(request: Request, op: QueryOp) -> Response:

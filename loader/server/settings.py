@@ -78,4 +78,10 @@ def read_token(token_file: Path | None) -> str | None:
         except (OSError, UnicodeDecodeError):
             raise UsageError("cannot read the token file") from None
         return token or None
-    return os.environ.get(TOKEN_ENV) or None
+    token = os.environ.get(TOKEN_ENV) or None
+    if token is not None:
+        try:
+            token.encode("utf-8")               # bytes that are not UTF-8 come as lone surrogates
+        except UnicodeEncodeError:
+            raise UsageError(f"${TOKEN_ENV} is not valid UTF-8 text") from None
+    return token

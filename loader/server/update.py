@@ -21,7 +21,6 @@ import contextlib
 import hmac
 import os
 import shutil
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -123,7 +122,7 @@ async def _run_writer(request: Request, source: Path, work: Path, job: dict,
     loop = asyncio.get_running_loop()
     memory_mb = request.app.state.settings.worker_memory_mb     # the query workers' limit, for one write too
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "loader.server.writer_main", str(source), str(work), "--memory-mb", str(memory_mb),
+        *store.child_argv("loader.server.writer_main", str(source), str(work), "--memory-mb", str(memory_mb)),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=store.child_env(),
         start_new_session=True)
     disconnected = asyncio.ensure_future(_wait_disconnect(request.receive))

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections import deque
 from pathlib import Path
 
 from ..errors import StoreError
-from ..store import child_env, current_path
+from ..store import child_argv, child_env, current_path
 from . import wire
 from .cheap import Pattern
 from .executor import Reply
@@ -105,8 +104,8 @@ async def spawn(generation: Path, max_bytes: int, stack_mb: int, memory_mb: int 
         from ..remote import WORKER_ENV
         env[WORKER_ENV], extra = remote.to_json(), ["--remote"]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "loader.server.worker_main", str(generation), *extra,
-        "--max-bytes", str(max_bytes), "--stack-mb", str(stack_mb), "--memory-mb", str(memory_mb),
+        *child_argv("loader.server.worker_main", str(generation), *extra,
+                    "--max-bytes", str(max_bytes), "--stack-mb", str(stack_mb), "--memory-mb", str(memory_mb)),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
         start_new_session=True)
     worker = Worker(proc, generation)
