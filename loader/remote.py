@@ -236,11 +236,15 @@ class RemoteStore:
     # ---- HTTP ---------------------------------------------------------------------------------
 
     def request(self, method: str, url: str, *, what: str, **kw) -> Reply:
-        """Send one request; transport failures and error statuses become project errors."""
+        """Send one request; transport failures and error statuses become project errors. The timeout
+        bounds each read and also the whole answer: one that trickles in is cut when the time is up."""
+        deadline = time.monotonic() + self.config.timeout_s
         try:
             with self.client.stream(method, url, **kw) as response:
                 size, chunks = 0, []
                 for chunk in response.iter_bytes():
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout("the whole answer took too long")
                     size += len(chunk)
                     if size > self.config.max_response_bytes:
                         raise RemoteStoreError(f"the answer of {shown(url)} is larger than "

@@ -259,3 +259,22 @@ def test_a_remote_past_its_timeout():
         RemoteStore(config, transport=httpx.MockTransport(handler)).query("ASK {}")
     assert str(err.value) == "the remote SPARQL service (http://127.0.0.1:9/query) did not answer a query within 2.5 s"
     assert err.value.exit_code == 4
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_timeout():
+    """Each chunk comes well within the timeout, the whole answer does not: cut when the time is up."""
+    import time
+
+    def trickle():
+        for part in (b'{"head":{"vars":[]},', b'"boolean"', b":", b"true", b"}") * 4:
+            time.sleep(0.15)
+            yield part
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=trickle(), headers={"Content-Type": "application/sparql-results+json"})
+    config = RemoteConfig.from_options("http://127.0.0.1:9/query", environ={"BUKAMAL_REMOTE_TIMEOUT": "0.5"})
+    t0 = time.monotonic()
+    with pytest.raises(QueryTimeout) as err:
+        RemoteStore(config, transport=httpx.MockTransport(handler)).query("ASK {}")
+    assert time.monotonic() - t0 < 1.5
+    assert str(err.value) == "the remote SPARQL service (http://127.0.0.1:9/query) did not answer a query within 0.5 s"

@@ -66,9 +66,9 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, time
         raise UsageError("--param and --explain are for saved queries (bukamal query NAME);"
                          " see `bukamal queries`")
     text = read_query_file(file)
-    store = open_store(store_dir, remote)
 
     def answer() -> bytes:
+        store = open_store(store_dir, remote)        # within the timeout: a remote store is asked first
         result = stores.query(store, text, file=file, prefixes=PREFIXES, custom_functions=custom_functions(),
                               custom_aggregate_functions=custom_aggregate_functions())
         return format_result(result, fmt)

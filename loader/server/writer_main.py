@@ -64,6 +64,26 @@ def _apply(store, job: dict, payload: bytes):
     return Reply(204 if existed else 201, "application/json", b"")
 
 
+def write(store, target: str, job: dict, payload: bytes):
+    """Apply the job to ``store`` (the copy at ``target``), flush and fsync it; the reply. A disk that
+    fills up (or fails) on the way is a 503: the server then publishes nothing."""
+    from .executor import error_reply
+    from .httperrors import HttpError
+
+    try:
+        reply = _apply(store, job, payload)
+        store.flush()
+        del store
+        gc.collect()                 # closes RocksDB
+        if reply.status < 300:
+            _fsync_tree(target)      # durable before the server publishes it
+    except OSError as exc:
+        print(f"writer: the write failed: {exc!r}", file=sys.stderr)
+        return error_reply(HttpError(503, "store_unavailable", f"the store could not be written ({exc.strerror or exc});"
+                                     " nothing was changed"))
+    return reply
+
+
 def _fsync_tree(root: str) -> None:
     for dirpath, _dirs, files in os.walk(root):
         for name in files + ["."]:
@@ -105,12 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         reply = error_reply(HttpError(503, "store_unavailable", "the store could not be copied for writing"))
     else:
-        reply = _apply(store, job, payload)
-        store.flush()
-        del store
-        gc.collect()                 # closes RocksDB
-        if reply.status < 300:
-            _fsync_tree(target)      # durable before the server publishes it
+        reply = write(store, target, job, payload)
     channel_out.write(wire.encode(reply.header(), reply.body))
     channel_out.flush()
     return 0
