@@ -18,7 +18,8 @@ Coverage (the contract's rule), for every triple ``s p o`` of a ``triples/*.ttl`
   bk:evidence must exist; and competing sources stay claims: no claim may deny the triple, and an
   agent or target (bk:hasAgent, bk:hasTarget or a sub-property) needs a claim that states it flatly
   (Asserts, ClaimsResponsibility, Confirms), not only hedged ones (blames, alleges, reportedly...), and
-  a triple about anything but an operation needs a claim that does more than allege or blame.
+  any other triple but an event's time, place, figures, equipment, outcome or aim needs a claim that does
+  more than allege or blame.
 
 All problems are collected and reported together (one :class:`EvidenceError`), each with ``file:line``
 (for a fact, its own line when one of its subject's statements names its object on a line; else the
@@ -52,7 +53,8 @@ _PROLOGUE = ("".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdf", "rdfs", "
 _LABELS = "rdf:type rdfs:label skos:altLabel skos:definition rdfs:comment"
 _VALUE_CLASSES = "bk:TimeSpec bk:Quantity geo:Geometry"
 _ACCUSING = "bk:Alleges bk:Blames"          # stances without proof: never enough for a bare fact
-_TYPE = NamedNode(RDF_TYPE)
+# an event's account: what an alleged event is told with, which the allegation does not make a fact
+_ACCOUNT = "bk:hasTime bk:startTime bk:endTime bk:hasPlace bk:hasQuantity bk:usedEquipment bk:outcome bk:purpose"
 
 
 @dataclass(frozen=True)
@@ -404,16 +406,15 @@ def _disputed(store, data: set) -> dict[str, dict[tuple, list]]:
     """Bare facts that only claims may hold (the contract's rule for competing sources): a triple some
     claim denies ("denied"), and an agent or target (``bk:hasAgent``, ``bk:hasTarget`` or a
     sub-property) that no claim states flatly -- Asserts, ClaimsResponsibility, Confirms -- so that it
-    is only blamed, alleged, believed... ("hedged"); and a triple about anything but an operation that
-    claims only allege or blame, with no claim of another stance ("accused"). Each maps (g, s, p, o)
-    to the claims behind it.
+    is only blamed, alleged, believed... ("hedged"); and any other triple but an event's account (its
+    time, place, figures, equipment, outcome, aim) that claims only allege or blame, with no claim of
+    another stance ("accused"). Each maps (g, s, p, o) to the claims behind it.
 
     The queries start from the claims (few) and look their triple up in the union of the graphs; the
     data graphs holding it are then found by one index lookup per triple (a ``GRAPH ?g`` pattern with
     ``?g`` free would probe every graph for every claim)."""
     flat = " ".join(f"<{x}>" for x in sorted(FLAT))
-    roles = sorted({str(r["p"]) for r in _q(store, """SELECT DISTINCT ?p WHERE {
-        VALUES ?_role { bk:hasAgent bk:hasTarget } ?p rdfs:subPropertyOf* ?_role }""") if isinstance(r["p"], NamedNode)})
+    roles = _subproperties(store, "bk:hasAgent bk:hasTarget")
     found = {
         "denied": _q(store, """SELECT ?s ?p ?o ?c WHERE {
             ?c bk:stance bk:Denies ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o . ?s ?p ?o }"""),
@@ -429,18 +430,16 @@ def _disputed(store, data: set) -> dict[str, dict[tuple, list]]:
         VALUES ?p {{ {" ".join(roles)} }} VALUES ?_st {{ {flat} }}
         ?c rdf:predicate ?p ; rdf:subject ?s ; rdf:object ?o ; bk:stance ?_st }}""")}
     found["hedged"] = [r for r in found["hedged"] if (r["s"], r["p"], r["o"]) not in stated]
-    # a statement about a person, group, place or thing that claims only allege or blame (no proof
-    # offered) is not a fact unless some claim says more (asserts, reportedly, believes...). An
-    # operation's own time, place or figures are where its account puts it: its agents and targets are
-    # held to the rule above, and its grade says how firm the account is
-    operations = {str(r["c"]) for r in _q(store, "SELECT DISTINCT ?c WHERE { ?c rdfs:subClassOf* bk:Operation }")}
-    found["accused"] = [r for r in _q(store, f"""SELECT ?s ?p ?o ?c WHERE {{
-        VALUES ?_st {{ {_ACCUSING} }} ?c bk:stance ?_st ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
-        ?s ?p ?o }}""") if str(r["p"]) not in roles
-        and not any(str(q.object) in operations for q in store.quads_for_pattern(r["s"], _TYPE, None, None))]
+    # any other statement that claims only allege or blame (no proof offered) is not a fact unless some
+    # claim says more (asserts, reportedly, believes...) -- except the account of an event: its time,
+    # place, figures, equipment, outcome and aim are where that account puts it (its agents and targets
+    # are held to the rule above, and its grade says how firm the account is)
+    exempt = " ".join(roles + _subproperties(store, _ACCOUNT))
+    accused = f"""VALUES ?_st {{ {_ACCUSING} }} ?c bk:stance ?_st ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+        FILTER(?p NOT IN ({exempt.replace(" ", ", ")}))"""
+    found["accused"] = _q(store, f"SELECT ?s ?p ?o ?c WHERE {{ {accused} ?s ?p ?o }}")
     if found["accused"]:
-        said = {(r["s"], r["p"], r["o"]) for r in _q(store, f"""SELECT DISTINCT ?s ?p ?o WHERE {{
-            VALUES ?_st {{ {_ACCUSING} }} ?c bk:stance ?_st ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+        said = {(r["s"], r["p"], r["o"]) for r in _q(store, f"""SELECT DISTINCT ?s ?p ?o WHERE {{ {accused}
             ?c2 rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; bk:stance ?_other .
             FILTER(?_other NOT IN ({_ACCUSING.replace(" ", ", ")}, bk:Denies)) }}""")}
         found["accused"] = [r for r in found["accused"] if (r["s"], r["p"], r["o"]) not in said]
@@ -457,6 +456,12 @@ def _disputed(store, data: set) -> dict[str, dict[tuple, list]]:
                 if q.graph_name in data:
                     out.setdefault(kind, defaultdict(list))[(q.graph_name, *triple)].append(r["c"])
     return out
+
+
+def _subproperties(store, names: str) -> list[str]:
+    """The properties ``names`` (prefixed, space-separated) and their sub-properties, as ``<IRI>``s."""
+    return sorted({str(r["p"]) for r in _q(store, f"""SELECT DISTINCT ?p WHERE {{
+        VALUES ?_top {{ {names} }} ?p rdfs:subPropertyOf* ?_top }}""") if isinstance(r["p"], NamedNode)})
 
 
 def _corpus_graphs(parsed: Parsed) -> str:

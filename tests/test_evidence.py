@@ -222,9 +222,9 @@ def test_a_denied_or_only_hedged_agent_or_target_is_not_a_bare_fact(mini):
     ]
 
 
-def test_a_statement_only_alleged_is_not_a_bare_fact_unless_about_an_operation(mini):
-    """A tie between actors that claims only allege (or blame) stays a claim; an operation's own time
-    (or place, figures) may be alleged: its grade says how firm the account is."""
+def test_a_statement_only_alleged_is_not_a_bare_fact_unless_part_of_an_event_s_account(mini):
+    """A tie between actors that claims only allege (or blame) stays a claim; an event's time (or place,
+    figures, equipment, outcome, aim) may be alleged: its grade says how firm the account is."""
     doc = mini / "triples" / "doc-000.ttl"
     edit(doc, "    bk:evidence bkr:ev-000-03 ;\n    bk:stance bk:Asserts .", "    bk:evidence bkr:ev-000-03 ;\n    bk:stance bk:Alleges .")
     edit(doc, "rdf:object bkr:time-2021-06-01 ;\n    bk:evidence bkr:ev-000-02 ;\n    bk:stance bk:Asserts .",

@@ -64,23 +64,29 @@ def _apply(store, job: dict, payload: bytes):
     return Reply(204 if existed else 201, "application/json", b"")
 
 
-def write(store, target: str, job: dict, payload: bytes):
-    """Apply the job to ``store`` (the copy at ``target``), flush and fsync it; the reply. A disk that
+def write(target: str, job: dict, payload: bytes):
+    """Open the copy at ``target``, apply the job, flush, close and fsync it; the reply. A disk that
     fills up (or fails) on the way is a 503: the server then publishes nothing."""
+    import pyoxigraph
+
     from .executor import error_reply
     from .httperrors import HttpError
 
+    store = None
     try:
+        store = pyoxigraph.Store(target)
         reply = _apply(store, job, payload)
         store.flush()
-        del store
-        gc.collect()                 # closes RocksDB
+        store = None
+        gc.collect()                 # closes RocksDB: the only reference was ours
         if reply.status < 300:
             _fsync_tree(target)      # durable before the server publishes it
     except OSError as exc:
         print(f"writer: the write failed: {exc!r}", file=sys.stderr)
         return error_reply(HttpError(503, "store_unavailable", f"the store could not be written ({exc.strerror or exc});"
                                      " nothing was changed"))
+    finally:
+        store = None
     return reply
 
 
@@ -121,11 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     job, payload = frame
     try:
         pyoxigraph.Store.read_only(source).backup(target)
-        store = pyoxigraph.Store(target)
     except OSError:
         reply = error_reply(HttpError(503, "store_unavailable", "the store could not be copied for writing"))
     else:
-        reply = write(store, target, job, payload)
+        reply = write(target, job, payload)
     channel_out.write(wire.encode(reply.header(), reply.body))
     channel_out.flush()
     return 0
