@@ -72,7 +72,6 @@ def write(target: str, job: dict, payload: bytes):
     from .executor import error_reply
     from .httperrors import HttpError
 
-    store = None
     try:
         store = pyoxigraph.Store(target)
         reply = _apply(store, job, payload)
@@ -85,8 +84,6 @@ def write(target: str, job: dict, payload: bytes):
         print(f"writer: the write failed: {exc!r}", file=sys.stderr)
         return error_reply(HttpError(503, "store_unavailable", f"the store could not be written ({exc.strerror or exc});"
                                      " nothing was changed"))
-    finally:
-        store = None
     return reply
 
 
