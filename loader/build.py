@@ -218,7 +218,7 @@ def derive(root: Path, result: BuildResult, progress: Progress,
     result.asserted = parsed.graphs()
 
     (work, closure), closure_seconds = _timed(lambda: _closed_work_store(parsed))
-    if on_closure is not None:
+    if on_closure is not None and not isinstance(closure, DataError):
         on_closure(closure)
     with futures.ThreadPoolExecutor(2, thread_name_prefix="bukamal-build") as pool:
         checked = pool.submit(_timed, evidence.check, parsed, root, work)
@@ -236,6 +236,9 @@ def derive(root: Path, result: BuildResult, progress: Progress,
     result.shapes = summary.shapes
     result.warnings = [line for w in summary.warnings for line in
                        [f"SHACL {w.severity.lower()}:"] + w.lines()]
+
+    if isinstance(closure, DataError):       # reported after stages 2 and 3, which may fail first
+        raise closure
 
     def do_reason():
         closure.write(work, INFERRED)       # the grades need the types and the bk:partOf closure
@@ -256,10 +259,14 @@ def derive(root: Path, result: BuildResult, progress: Progress,
     return parsed, inferred
 
 
-def _closed_work_store(parsed) -> tuple[pyoxigraph.Store, rules.Inferences]:
-    """The work store (asserted graphs) and the OWL 2 RL closure of its content, not yet written."""
+def _closed_work_store(parsed) -> tuple[pyoxigraph.Store, rules.Inferences | DataError]:
+    """The work store (asserted graphs) and the OWL 2 RL closure of its content, not yet written (or
+    why it could not be computed: stage 4's error, raised once stages 2 and 3 have passed)."""
     work = evidence.work_store(parsed)
-    return work, _closure(parsed, work)
+    try:
+        return work, _closure(parsed, work)
+    except DataError as exc:
+        return work, exc
 
 
 @dataclass

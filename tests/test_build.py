@@ -180,13 +180,16 @@ def test_a_changed_input_rebuilds(mini, tmp_path):
     assert build(mini, store_dir).generation == "gen-000002"
 
 
-@pytest.mark.parametrize("breakage", ["syntax", "evidence", "shacl", "broken-link", "link-loop"])
-def test_a_failed_build_leaves_the_current_store_untouched(mini, tmp_path, cli, breakage):
+@pytest.mark.parametrize("breakage", ["syntax", "evidence", "shacl", "reasoning", "broken-link", "link-loop"])
+def test_a_failed_build_leaves_the_current_store_untouched(mini, tmp_path, cli, breakage, monkeypatch):
     store_dir = tmp_path / "store"
     build(mini, store_dir)
     rows = near_rows(store_dir)
     doc = mini / "triples" / "doc-000.ttl"
-    if breakage == "syntax":
+    if breakage == "reasoning":
+        monkeypatch.setenv("BUKAMAL_MAX_DERIVATIONS", "1")
+        edit(doc, "bkr:iaf bk:partOf bkr:israel .", "bkr:iaf bk:partOf bkr:israel . # changed")
+    elif breakage == "syntax":
         edit(doc, "bkr:iaf bk:partOf bkr:israel .", "bkr:iaf bk:partOf bkr:israel")
     elif breakage == "evidence":
         edit(doc, "bk:startOffset 17 ;", "bk:startOffset 16 ;")
@@ -200,10 +203,28 @@ def test_a_failed_build_leaves_the_current_store_untouched(mini, tmp_path, cli, 
     if breakage in ("broken-link", "link-loop"):
         assert result.stderr == ("error: triples/extra.ttl: this is not a readable file (a link to nothing, or to"
                                  " itself?); fix or remove it\n")
+    if breakage == "reasoning":
+        *progress, message = result.stderr.splitlines()
+        assert [line[:12] for line in progress] == ["[1/5] parse ", "[2/5] eviden", "[3/5] shacl "]
+        assert message.startswith("error: the OWL 2 RL closure passes 1 derivations while applying the axioms"
+                                  " of <https://w3id.org/bukamal-kg/ontology#")
     assert (store_dir / "CURRENT").read_text(encoding="utf-8") == "gen-000001\n"
     assert generations(store_dir) == ["gen-000001"]
     assert sorted(p.name for p in store_dir.iterdir()) == ["CURRENT", "LOCK", "gen-000001"]
     assert near_rows(store_dir) == rows
+
+
+def test_a_reasoning_limit_is_reported_after_the_earlier_stages_errors(mini, tmp_path, monkeypatch):
+    """The closure is computed before stages 2 and 3 run; its error still comes after theirs."""
+    from loader.errors import EvidenceError
+    from loader.rules import ClosureTooLarge
+    monkeypatch.setenv("BUKAMAL_MAX_DERIVATIONS", "1")
+    with pytest.raises(ClosureTooLarge):
+        build(mini, tmp_path / "store")
+    edit(mini / "triples" / "doc-000.ttl", "bk:startOffset 17 ;", "bk:startOffset 16 ;")
+    with pytest.raises(EvidenceError):
+        build(mini, tmp_path / "store")
+    assert not (tmp_path / "store" / "CURRENT").exists()
 
 
 def test_leftovers_of_a_killed_build_are_removed(tmp_path):

@@ -237,3 +237,62 @@ def test_owlrl_leaves_rdflib_datatypes_as_it_found_them():
     from rdflib.namespace import XSD
     run('ex:t ex:exactDate "--06-28"^^xsd:gMonthDay .')
     assert rdflib.Literal("--01-20", datatype=XSD.gMonthDay).ill_typed is not True
+
+
+# ------------------------------------------------------------------ a bound on the property rules' work
+def _clique_chain(n: int) -> str:
+    """A transitive and symmetric property over a chain of n nodes: its closure links every pair."""
+    links = " ".join(f"ex:n{i} ex:near ex:n{i + 1} ." for i in range(n - 1))
+    return f"ex:near a owl:TransitiveProperty, owl:SymmetricProperty . {links}"
+
+
+def _rule_facts(turtle: str):
+    from loader.rules import _Reader, _pairs, _read_schema
+    store = ox.Store()
+    store.load(HEAD + turtle, format=ox.RdfFormat.TURTLE, to_graph=ASSERTED)
+    reader = _Reader(store, [ASSERTED])
+    schema = _read_schema(reader)
+    facts = {p: set(_pairs(reader.select("?s ?o", f"?s {p} ?o"))) for p in sorted(schema.rule_properties())}
+    return facts, schema
+
+
+def test_the_property_closure_counts_its_derivations():
+    from loader.rules import _property_closure
+    facts, schema = _rule_facts("ex:p a owl:SymmetricProperty . ex:a ex:p ex:b .")
+    # one symmetric flip of the asserted pair, then one of the new pair (already known): 2 derivations
+    assert _property_closure(facts, schema, budget=10) == 2
+    assert facts == {"<http://example.org/p>": {("<http://example.org/a>", "<http://example.org/b>"),
+                                                ("<http://example.org/b>", "<http://example.org/a>")}}
+
+
+def test_a_closure_past_its_budget_stops_with_the_property_named():
+    from loader.rules import ClosureTooLarge, _property_closure
+    facts, schema = _rule_facts(_clique_chain(40))
+    with pytest.raises(ClosureTooLarge) as caught:
+        _property_closure(facts, schema, budget=5_000)
+    assert "passes 5,000 derivations while applying the axioms of <http://example.org/near>" in str(caught.value)
+    assert isinstance(caught.value, DataError)             # the build fails with exit 1, naming the cause
+    facts, schema = _rule_facts(_clique_chain(40))
+    _property_closure(facts, schema, budget=10_000_000)
+    assert len(facts["<http://example.org/near>"]) == 40 * 40    # every pair, each node with itself too
+
+
+def test_the_budget_comes_from_the_environment(monkeypatch):
+    from loader.rules import DERIVATION_BUDGET, derivation_budget
+    monkeypatch.delenv("BUKAMAL_MAX_DERIVATIONS", raising=False)
+    assert derivation_budget() == DERIVATION_BUDGET
+    monkeypatch.setenv("BUKAMAL_MAX_DERIVATIONS", " 1234 ")
+    assert derivation_budget() == 1234
+    for bad in ("0", "-5", "lots", "1e9"):
+        monkeypatch.setenv("BUKAMAL_MAX_DERIVATIONS", bad)
+        with pytest.raises(DataError, match="BUKAMAL_MAX_DERIVATIONS must be a positive whole number"):
+            derivation_budget()
+
+
+def test_derive_applies_the_budget_from_the_environment(monkeypatch):
+    from loader.rules import ClosureTooLarge
+    monkeypatch.setenv("BUKAMAL_MAX_DERIVATIONS", "100")
+    with pytest.raises(ClosureTooLarge):
+        run_rules(_clique_chain(20))
+    monkeypatch.setenv("BUKAMAL_MAX_DERIVATIONS", "100000")
+    assert "ex:n0 ex:near ex:n19" in run_rules(_clique_chain(20))
