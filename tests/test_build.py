@@ -383,6 +383,40 @@ def test_query_errors_have_exit_codes(mini_store, tmp_path, cli):
                " at most 10,000 are accepted\n")
 
 
+def test_a_query_comes_from_standard_input_or_a_pipe(mini_store, tmp_path, cli):
+    import os
+
+    from click.testing import CliRunner
+
+    from loader.cli import main
+    from loader.cli.query import MAX_QUERY_BYTES
+    expected = "s,o\nhttps://w3id.org/bukamal-kg/id/abu-kamal,https://w3id.org/bukamal-kg/id/imam-ali-base\n"
+    piped = CliRunner().invoke(main, ["query", "-", "--store", str(mini_store), "--format", "csv"],
+                               input="\ufeff" + ROWS_QUERY.replace("}", "FILTER(?s = bkr:abu-kamal) }"),
+                               catch_exceptions=False)
+    assert (piped.exit_code, piped.stdout) == (0, expected)
+    fifo = tmp_path / "query-pipe"
+    os.mkfifo(fifo)
+    pid = os.fork()
+    if pid == 0:                                  # the writer end of the pipe
+        with open(fifo, "w", encoding="utf-8") as fh:
+            fh.write(ROWS_QUERY.replace("}", "FILTER(?s = bkr:abu-kamal) }"))
+        os._exit(0)
+    result = cli("query", fifo, "--store", mini_store, "--format", "csv")
+    os.waitpid(pid, 0)
+    assert (result.exit_code, result.stdout) == (0, expected)
+    folder = cli("query", tmp_path, "--store", mini_store)
+    assert (folder.exit_code, folder.stderr) == (2, f"error: {tmp_path} is a folder, not a query file\n")
+    huge = tmp_path / "huge.rq"
+    huge.write_bytes(b"#" * (MAX_QUERY_BYTES + 1))
+    too_big = cli("query", huge, "--store", mini_store)
+    assert (too_big.exit_code, too_big.stderr) == (2, f"error: {huge} is larger than 16 MiB: not a query file\n")
+    binary = tmp_path / "latin1.rq"
+    binary.write_bytes("SELECT * WHERE { ?s ?p \"caf\xe9\" }".encode("latin-1"))
+    not_text = cli("query", binary, "--store", mini_store)
+    assert (not_text.exit_code, not_text.stderr) == (2, f"error: {binary} is not UTF-8 text\n")
+
+
 def test_a_long_chain_within_the_limit_runs_on_a_large_stack(mini_store, tmp_path):
     """9,000 UNIONs overflow the default 8 MiB stack of a main thread (the process dies without a
     message); the command runs the engine on a thread with a large stack (a subprocess here, so that a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from threading import TIMEOUT_MAX
 
@@ -17,12 +18,29 @@ from .common import store_option, with_engine_stack, write_output
 from .remote import open_store, remote_options
 
 
+MAX_QUERY_BYTES = 16 << 20        # a query file larger than this is refused (reading /dev/zero ends)
+
+
 def read_query_file(name: str) -> str:
-    path = Path(name)
-    if not path.is_file():
-        raise NotFoundError(f"no such query file: {name}")
+    """The text of a query file: a path (a regular file, or a pipe such as ``/dev/stdin``) or ``-`` for
+    standard input; UTF-8, a leading byte order mark dropped, at most :data:`MAX_QUERY_BYTES`."""
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_QUERY_BYTES + 1)
+    else:
+        path = Path(name)
+        if path.is_dir():
+            raise UsageError(f"{name} is a folder, not a query file")
+        if not path.exists():
+            raise NotFoundError(f"no such query file: {name}")
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_QUERY_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if len(data) > MAX_QUERY_BYTES:
+        raise UsageError(f"{name} is larger than {MAX_QUERY_BYTES >> 20} MiB: not a query file")
     try:
-        return path.read_text(encoding="utf-8-sig")      # a leading byte order mark is dropped
+        return data.decode("utf-8-sig")      # a leading byte order mark is dropped
     except UnicodeDecodeError:
         raise UsageError(f"{name} is not UTF-8 text") from None
 
@@ -44,7 +62,8 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, time
           store_dir: Path | None, remote=None) -> None:
     """Run the SPARQL query in FILE.rq, or the saved query NAME, on the store.
 
-    An argument ending in .rq or containing a / is a file; anything else is a saved-query name.
+    An argument ending in .rq or containing a / is a file (- reads the query from standard input);
+    anything else is a saved-query name.
 
     The default graph is the union of all named graphs (asserted and inferred); use GRAPH to pick one.
     The project's prefixes (bk:, bkr:, bkg:, rdf:, rdfs:, owl:, skos:, ...) are predeclared.
@@ -53,11 +72,12 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, time
     Example:
       bukamal query my-query.rq
       bukamal query my-query.rq --format csv > rows.csv
+      echo 'SELECT * WHERE { ?s a bk:Strike }' | bukamal query -
       bukamal query strikes --param site="Imam Ali base" --explain
     """
     if timeout_s is not None and not math.isfinite(timeout_s):
         raise UsageError(f"--timeout must be a number of seconds, not {timeout_s}")
-    if not (file.endswith(".rq") or "/" in file or "\\" in file):
+    if not (file.endswith(".rq") or "/" in file or "\\" in file or file == "-"):
         from .queries import run_saved_command
         write_output(with_engine_stack(run_saved_command, file, params, fmt, explain_rows, store_dir, None, remote,
                                        timeout=timeout_s), None)
