@@ -218,6 +218,21 @@ def test_a_body_at_the_limit_is_accepted(server):
     assert (r.status_code, r.json()) == (200, {"head": {}, "boolean": True})
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate, gzip", "br", "x-custom"])
+def test_a_compressed_body_is_refused_not_read_as_text(server, encoding):
+    import gzip
+    r = httpx.post(server.url + "/sparql", headers={**Q, "Content-Encoding": encoding},
+                   content=gzip.compress(b"ASK {}"))
+    assert (r.status_code, r.json()["error"], r.json()["message"]) == (
+        415, "unsupported_media_type",
+        f"the body is sent with Content-Encoding {encoding}; send it uncompressed")
+    plain = httpx.post(server.url + "/sparql", headers={**Q, "Content-Encoding": "identity"}, content=b"ASK {}")
+    assert (plain.status_code, plain.json()) == (200, {"head": {}, "boolean": True})
+    bodiless = httpx.get(server.url + "/sparql", params={"query": "ASK {}"},
+                         headers={"Accept": "application/sparql-results+json", "Content-Encoding": encoding})
+    assert (bodiless.status_code, bodiless.json()) == (200, {"head": {}, "boolean": True})
+
+
 @pytest.mark.parametrize("host", ["%zz", "a%", "[::1"])
 def test_a_host_header_that_makes_no_iri_is_ignored(server, host):
     """The base IRI comes from the Host header; one that makes no valid IRI gives way to the server's own

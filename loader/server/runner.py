@@ -42,15 +42,22 @@ def url_pairs(request: Request) -> list[tuple[str, str]]:
 
 
 async def body(request: Request) -> bytes:
-    """The request body, capped; the time it takes to arrive counts against the deadline (408)."""
+    """The request body, capped; the time it takes to arrive counts against the deadline (408). A body
+    sent with a ``Content-Encoding`` (gzip, ...) is refused (415): it would be read as the text itself."""
     settings = request.app.state.settings
     remaining = request.state.deadline - asyncio.get_running_loop().time()
     try:
-        return await asyncio.wait_for(
+        data = await asyncio.wait_for(
             read_body(request.receive, settings.max_body_bytes, request.headers.get("content-length")),
             max(0.0, remaining))
     except asyncio.TimeoutError:
         raise HttpError(408, "request_timeout", "the request body did not arrive in time") from None
+    encodings = [e.strip().lower() for e in ",".join(request.headers.getlist("content-encoding")).split(",")]
+    coded = [e for e in encodings if e not in ("", "identity")]
+    if data and coded:
+        raise HttpError(415, "unsupported_media_type",
+                        f"the body is sent with Content-Encoding {', '.join(coded)[:100]}; send it uncompressed")
+    return data
 
 
 async def _wait_disconnect(receive) -> None:
