@@ -378,12 +378,17 @@ def child_argv(module: str, *args: str) -> list[str]:
     return [sys.executable, "-P", "-m", module, *args]
 
 
-def child_env() -> dict[str, str]:
+def child_env(*, limited: bool = False) -> dict[str, str]:
     """The environment for a child process (a build's loader, a server's workers): this ``loader``
-    package first on its path."""
+    package first on its path. A ``limited`` child (a query worker or writer under an address-space
+    limit) gets at most two malloc arenas (``MALLOC_ARENA_MAX``, unless set already): glibc reserves 64 MiB
+    of address space per arena, which made an idle worker's size vary between 0.5 and 1.1 GiB, so that
+    a limit of 1 GiB failed some workers before they ran anything."""
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    if limited:
+        env.setdefault("MALLOC_ARENA_MAX", "2")
     return env
 
 

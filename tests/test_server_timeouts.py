@@ -137,7 +137,7 @@ def test_a_full_queue_is_503_with_retry_after(one_worker_server):
 
 def test_a_query_past_the_memory_limit_kills_only_its_worker(tmp_path_factory):
     store = _store(tmp_path_factory, "memory")
-    with LiveServer(settings(store, timeout_s=20, worker_memory_mb=1200)) as srv:
+    with LiveServer(settings(store, timeout_s=20, worker_memory_mb=256)) as srv:
         before = set(srv.stats()["pids"])
         started = time.monotonic()
         r = httpx.post(srv.url + "/sparql", headers=Q, timeout=30,

@@ -376,3 +376,27 @@ def test_a_write_that_fills_the_disk_is_a_store_error_not_a_crash(tmp_path, monk
                                             "update": "INSERT DATA { GRAPH <http://g> { <http://s> <http://p> 1 } }"}, b"")
     assert reply.status == 204
     assert len(pyoxigraph.Store(str(target))) == 1          # closed by the writer: a read-write open succeeds
+
+
+def test_the_memory_limit_counts_from_what_the_process_already_holds():
+    """--worker-memory-mb is room for the job: added to the address space the worker holds once started
+    (its thread stack alone reserves 256 MiB), so a small limit still lets it start."""
+    import subprocess
+    import sys
+    script = ("import resource; from loader.server.worker_main import address_space, limit_memory\n"
+              "before = address_space(); limit_memory(64)\n"
+              "soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
+              "assert soft == hard and 0 <= soft - before - (64 << 20) < (8 << 20), (soft, before)\n"
+              "small = bytearray(16 << 20)\n"
+              "try:\n    bytearray(256 << 20)\nexcept MemoryError:\n    print('refused')\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "refused\n", "")
+
+
+def test_limited_children_get_two_malloc_arenas_unless_told_otherwise(monkeypatch):
+    from loader.store import child_env
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert child_env(limited=True)["MALLOC_ARENA_MAX"] == "2"
+    assert "MALLOC_ARENA_MAX" not in child_env()
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    assert child_env(limited=True)["MALLOC_ARENA_MAX"] == "8"

@@ -233,7 +233,7 @@ def test_an_update_past_the_memory_limit_stops_the_writer_and_changes_nothing(tm
            " GRAPH ?g3 { ?e2 ?f2 ?f } GRAPH ?g4 { ?g ?h ?i } GRAPH ?g5 { ?j ?k ?l } GRAPH ?g6 { ?m ?n ?o }"
            " GRAPH ?g7 { ?q ?r ?s } }")                 # 13^7 rows: gigabytes
     store = fixture_store(tmp_path_factory, "mem")
-    with LiveServer(settings(store, allow_update=True, update_token=TOKEN, worker_memory_mb=1024,
+    with LiveServer(settings(store, allow_update=True, update_token=TOKEN, worker_memory_mb=256,
                              timeout_s=60)) as srv:
         before, n = srv.stats()["generation"], count(srv)
         r = httpx.post(srv.url + "/update", headers=_auth(UPD), content=hog, timeout=90)

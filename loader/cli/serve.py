@@ -35,7 +35,8 @@ from .remote import remote_options
                    " is answered by the server process itself if its range holds at most this many"
                    " quads (0: every query goes to a worker).")
 @click.option("--worker-memory-mb", type=click.IntRange(0), default=4096, show_default=True,
-              help="Address-space limit of each worker process (0: none); a query past it gets 500.")
+              help="Memory each worker process may take for a query, on top of what it holds once"
+                   " started (an address-space limit; 0: none); a query past it gets 500.")
 @click.option("--allow-update", is_flag=True,
               help="Accept SPARQL Update and Graph Store writes, with the bearer token from"
                    " $BUKAMAL_UPDATE_TOKEN or --token-file.")

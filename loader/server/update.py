@@ -123,7 +123,7 @@ async def _run_writer(request: Request, source: Path, work: Path, job: dict,
     memory_mb = request.app.state.settings.worker_memory_mb     # the query workers' limit, for one write too
     proc = await asyncio.create_subprocess_exec(
         *store.child_argv("loader.server.writer_main", str(source), str(work), "--memory-mb", str(memory_mb)),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=store.child_env(),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=store.child_env(limited=True),
         start_new_session=True)
     disconnected = asyncio.ensure_future(_wait_disconnect(request.receive))
     call = asyncio.ensure_future(_exchange(proc, job, payload))

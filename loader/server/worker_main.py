@@ -32,17 +32,29 @@ def _die_with_parent() -> None:
         pass
 
 
+def address_space() -> int:
+    """This process's address space now, in bytes (0 where ``/proc`` does not say)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def limit_memory(megabytes: int) -> None:
-    """Cap this process's address space (0: no cap): a job that would eat the machine's memory then
-    stops only this process, which the server reports and replaces."""
+    """Let this process's address space grow by at most ``megabytes`` from now (0: no cap): a job that
+    would eat the machine's memory then stops only this process, which the server reports and replaces.
+    The cap counts from what the process already holds (interpreter, thread stacks, the open store:
+    some 0.5 GiB of address space, little of it resident), so that the option means memory for the job."""
     if megabytes > 0:
         import resource
 
-        limit = megabytes << 20
+        limit = address_space() + (megabytes << 20)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: bool = False) -> None:
+def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: bool = False,
+           memory_mb: int = 0) -> None:
     from ..errors import BukamalError
     from ..store import open_generation
     from . import wire
@@ -61,6 +73,7 @@ def _serve(generation: str, max_bytes: int, channel_in, channel_out, remote: boo
         channel_out.write(wire.encode({"ready": False, "kind": "store_unavailable", "message": message}))
         channel_out.flush()
         return
+    limit_memory(memory_mb)          # a query past it kills only this worker (500, then replaced)
     channel_out.write(wire.encode({"ready": True}))
     channel_out.flush()
     while True:
@@ -82,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--remote", action="store_true")
     args = parser.parse_args(argv)
     _die_with_parent()
-    limit_memory(args.memory_mb)          # a query past it kills only this worker (500, then replaced)
     # the protocol owns the original stdout; anything printed by accident goes to stderr
     channel_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     channel_in = os.fdopen(os.dup(0), "rb", buffering=0)
     threading.stack_size(args.stack_mb << 20)
     thread = threading.Thread(target=_serve, args=(args.generation, args.max_bytes, channel_in,
-                                                   channel_out, args.remote), name="bukamal-worker")
+                                                   channel_out, args.remote, args.memory_mb),
+                              name="bukamal-worker")
     thread.start()
     thread.join()
     return 0

@@ -98,7 +98,7 @@ class Worker:
 
 async def spawn(generation: Path, max_bytes: int, stack_mb: int, memory_mb: int = 0, remote=None) -> Worker:
     """Start a worker on ``generation`` (or on the ``remote`` SPARQL service); wait until it has opened it."""
-    env = child_env()
+    env = child_env(limited=True)
     extra = []
     if remote is not None:           # the config (with its secrets) goes by the environment, not argv
         from ..remote import WORKER_ENV
