@@ -375,7 +375,17 @@ def dummy_value(p: Param):
 
 
 def _check_sparql(text: str, params: list[Param], form: str, fname: str) -> None:
-    """Parse with pyoxigraph against an empty store, once with every parameter bound."""
+    """Refuse what no query may hold (``SERVICE``, nesting the engine's parser cannot take: checked on
+    the text, before anything runs), then parse with pyoxigraph against an empty store, once with every
+    parameter bound. Without the first check a ``SERVICE`` in a saved query made this very check call
+    its URL (and hang with a server that never answers)."""
+    from .errors import QueryError
+    from .store import check_text
+
+    try:
+        check_text(text, file=fname)
+    except QueryError as exc:
+        raise RegistryError(exc.message, file=fname) from None
     store = pyoxigraph.Store()
     try:
         result = store.query(text, use_default_graph_as_union=True)

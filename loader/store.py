@@ -118,17 +118,9 @@ MAX_QUERY_DEPTH = 256
 MAX_QUERY_ELEMENTS = 10_000     # operators, UNION/OPTIONAL/..., triple separators (sparqltext.element_count)
 
 
-def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **options):
-    """Run SPARQL on ``store`` with the default graph as the union of all graphs.
-
-    A syntax error becomes a :class:`QueryError` with ``file:line:column``; ``options`` go to
-    ``Store.query`` (``substitutions``, ``custom_functions``, ...). ``SERVICE`` is refused: the project
-    queries its own graph, and a federated call would reach any URL from the user's machine. So is text
-    nested (``( { [``, or chained ``!``) more than :data:`MAX_QUERY_DEPTH` levels deep: the engine's
-    parser recurses per level and a few thousand levels overflow the process's stack (a crash, not an
-    error). So is text stringing together more than :data:`MAX_QUERY_ELEMENTS` operators, group
-    patterns or triples (``1+1+...``, ``{} UNION {} ...``): the engine's tree is as deep as the chain.
-    """
+def check_text(text: str, *, file: str | None = None) -> None:
+    """What :func:`query` refuses before the engine sees the text (:class:`QueryError`): ``SERVICE``,
+    nesting past :data:`MAX_QUERY_DEPTH`, chains past :data:`MAX_QUERY_ELEMENTS`."""
     code = blank(text)
     if uses_service(code, text):
         raise QueryError("SERVICE (federated query) is not allowed: queries run on the project's own store",
@@ -141,6 +133,20 @@ def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **opti
     if len(text) > MAX_QUERY_ELEMENTS and (count := element_count(text)) > MAX_QUERY_ELEMENTS:
         raise QueryError(f"the query strings together {count:,} operators, group patterns or triples; at"
                          f" most {MAX_QUERY_ELEMENTS:,} are accepted", file=file)
+
+
+def query(store: pyoxigraph.Store, text: str, *, file: str | None = None, **options):
+    """Run SPARQL on ``store`` with the default graph as the union of all graphs.
+
+    A syntax error becomes a :class:`QueryError` with ``file:line:column``; ``options`` go to
+    ``Store.query`` (``substitutions``, ``custom_functions``, ...). ``SERVICE`` is refused: the project
+    queries its own graph, and a federated call would reach any URL from the user's machine. So is text
+    nested (``( { [``, or chained ``!``) more than :data:`MAX_QUERY_DEPTH` levels deep: the engine's
+    parser recurses per level and a few thousand levels overflow the process's stack (a crash, not an
+    error). So is text stringing together more than :data:`MAX_QUERY_ELEMENTS` operators, group
+    patterns or triples (``1+1+...``, ``{} UNION {} ...``): the engine's tree is as deep as the chain.
+    """
+    check_text(text, file=file)
     try:
         return store.query(text, use_default_graph_as_union=not has_dataset_clause(text), **options)
     except SyntaxError as exc:

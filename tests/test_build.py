@@ -565,3 +565,22 @@ def test_unchanged_inputs_over_a_damaged_generation_build_again(tmp_path, cli):
     assert stores.current_path(store_dir).name == "gen-000002"
     (tmp_path / "q.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
     assert cli("query", tmp_path / "q.rq", "--store", store_dir).stdout == "true\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_report_that_cannot_be_written_is_an_error_not_a_traceback(mini, tmp_path):
+    """The build is published before its report is printed: an output that fails says so (exit 3 for a
+    full disk), without a traceback, and the new store stands."""
+    import subprocess
+    import sys
+    bukamal = str(Path(sys.executable).parent / "bukamal")
+    store_dir = tmp_path / "store"
+    for args in (["build", "--root", str(mini), "--store", str(store_dir)],
+                 ["build", "--root", str(mini), "--store", str(store_dir)],      # up to date
+                 ["queries"]):
+        with open("/dev/full", "wb") as full:
+            done = subprocess.run([bukamal, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert (done.returncode, done.stderr.splitlines()[-1]) == (
+            3, "error: cannot write to standard output: No space left on device"), done.stderr
+        assert "Traceback" not in done.stderr
+    assert (store_dir / "CURRENT").read_text(encoding="utf-8") == "gen-000001\n"

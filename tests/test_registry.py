@@ -147,11 +147,33 @@ def test_malformed_header_names_file_and_line(tmp_path, header, message):
     (GOOD_HEAD + "#+ explain: ?claim\n" + BODY, "q.rq: explain names ?claim but the query never uses it"),
     (GOOD_HEAD + "SELECT ?s WHERE { ?s ?p }\n", "q.rq:5:1: SPARQL syntax error: expected OPTIONAL"),
     (GOOD_HEAD + "# only comments\n", "q.rq: no SELECT, ASK, CONSTRUCT or DESCRIBE in the query"),
+    (GOOD_HEAD + "SELECT ?s WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }\n",
+     "q.rq: SERVICE (federated query) is not allowed: queries run on the project's own store"),
+    (GOOD_HEAD + "SELECT ?s WHERE { " + "{" * 300 + " ?s ?p ?o " + "}" * 300 + " }\n",
+     "q.rq: the query nests (or chains '!') 301 levels deep; at most 256 are accepted"),
 ])
 def test_malformed_file(tmp_path, text, message):
     with pytest.raises(RegistryError) as err:
         load_one(tmp_path, text)
     assert str(err.value) == message
+
+
+def test_a_saved_query_with_service_is_refused_without_calling_its_url(tmp_path):
+    """Checking a saved query used to run it on an empty store: a SERVICE call then went out, and a
+    service that never answers hung the server and every saved-query command."""
+    import socket
+    import time
+    with socket.socket() as listener:                 # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(RegistryError, match="SERVICE .federated query. is not allowed"):
+            load_one(tmp_path, GOOD_HEAD + f"SELECT ?s WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}\n")
+        assert time.monotonic() - started < 5
+        with pytest.raises(socket.timeout):
+            listener.accept()                         # nobody called
 
 
 def test_bad_file_name_and_encoding(tmp_path):

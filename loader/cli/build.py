@@ -10,7 +10,7 @@ from ..build import STAGES, BuildResult
 from ..build import build as run_build
 from ..results import table
 from ..terms import compact_iri
-from .common import store_option
+from .common import store_option, write_output
 from .remote import remote_options
 
 
@@ -71,10 +71,16 @@ def build(store_dir: Path | None, root: Path | None, force: bool, quiet: bool, r
         result = run_build(root, store_dir, force=force, progress=None if quiet else _progress)
     if result.up_to_date:
         where = result.target or result.store_dir
-        click.echo(f"store is up to date ({result.generation} in {where}, inputs unchanged: "
-                   f"{sum(result.asserted.values()):,} asserted and {result.inferred:,} inferred triples); "
-                   "use --force to rebuild")
+        _say(f"store is up to date ({result.generation} in {where}, inputs unchanged: "
+             f"{sum(result.asserted.values()):,} asserted and {result.inferred:,} inferred triples); "
+             "use --force to rebuild")
         return
     for line in result.warnings:
         click.echo(line, err=True)
-    click.echo(summary(result))
+    _say(summary(result))
+
+
+def _say(text: str) -> None:
+    """The build's report on standard output; one that cannot be written is an error that says so
+    (exit 3 for a full disk, 2 for a closed output), not a traceback: the build itself is done."""
+    write_output((text + "\n").encode("utf-8"), None)

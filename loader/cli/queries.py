@@ -15,7 +15,7 @@ from ..registry import Param, SavedQuery, load_registry
 from ..results import cell, format_result, one_line, table
 from ..saved import Evidence, explain, run
 from ..terms import compact_iri
-from .common import store_dir_or_default
+from .common import store_dir_or_default, write_output
 
 
 def describe_param(p: Param) -> str:
@@ -61,9 +61,10 @@ def queries(fmt: str, queries_dir: Path | None) -> None:
     """
     registry = load_registry(queries_dir)
     if fmt == "json":
-        click.echo(json.dumps([q.to_dict() for q in registry], ensure_ascii=False, indent=1))
+        text = json.dumps([q.to_dict() for q in registry], ensure_ascii=False, indent=1)
     else:
-        click.echo(listing(list(registry)))
+        text = listing(list(registry))
+    write_output((text + "\n").encode("utf-8"), None)
 
 
 # ---------------------------------------------------------------- `bukamal query NAME` (called by query.py)
