@@ -54,6 +54,7 @@ ENV = {"url": "BUKAMAL_REMOTE", "update": "BUKAMAL_REMOTE_UPDATE", "store": "BUK
        "token": "BUKAMAL_REMOTE_TOKEN", "user": "BUKAMAL_REMOTE_USER",
        "password": "BUKAMAL_REMOTE_PASSWORD", "union": "BUKAMAL_REMOTE_UNION",
        "timeout": "BUKAMAL_REMOTE_TIMEOUT"}
+MAX_TIMEOUT_S = 7 * 86400.0        # a week: more is no limit, and sockets refuse an infinite one
 RESULTS_JSON = "application/sparql-results+json"
 _PARSER = pyoxigraph.Store()
 _RESULT_FORMATS = {RESULTS_JSON: pyoxigraph.QueryResultsFormat.JSON,
@@ -88,8 +89,8 @@ class RemoteConfig:
                 check_url(url)
         if self.union not in UNION_MODES:
             raise UsageError(f"unknown union mode {self.union!r}; use one of {', '.join(UNION_MODES)}")
-        if not self.timeout_s > 0:
-            raise UsageError("the remote timeout must be a positive number of seconds")
+        if not 0 < self.timeout_s <= MAX_TIMEOUT_S:
+            raise UsageError(f"the remote timeout must be a positive number of seconds, at most {MAX_TIMEOUT_S:g}")
         if self.token and self.user:
             raise UsageError("give either a bearer token or a user and password for the remote, not both")
 

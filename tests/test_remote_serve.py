@@ -103,3 +103,11 @@ def test_serve_remote_is_read_only(cli):
     assert (out.exit_code, out.stderr) == (2, "error: --allow-update cannot be combined with --remote: update"
                                               " the remote service itself, or run `bukamal build --remote URL`\n")
 
+
+
+@pytest.mark.parametrize("value", ["inf", "1e19", "nan", "0", "-1", "abc"])
+def test_a_remote_timeout_that_sockets_cannot_take_is_a_usage_error(value):
+    from loader.errors import UsageError
+    with pytest.raises(UsageError, match="^(the remote timeout must be a positive number of seconds, at most 604800"
+                                         "|\\$BUKAMAL_REMOTE_TIMEOUT must be a number of seconds)$"):
+        RemoteConfig.from_options("http://127.0.0.1:9/query", environ={"BUKAMAL_REMOTE_TIMEOUT": value})

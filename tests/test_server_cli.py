@@ -84,3 +84,15 @@ def test_allow_update_with_a_token_file(store, tmp_path):
         assert r.status_code == 204
     finally:
         stop(proc)
+
+
+@pytest.mark.parametrize("value,message", [
+    ("nan", "'nan' is not a finite number."),
+    ("inf", "inf is not in the range 0.1<=x<=86400.0."),
+    ("0", "0.0 is not in the range 0.1<=x<=86400.0."),
+])
+def test_a_timeout_that_is_not_a_finite_number_of_seconds_is_refused(store, value, message):
+    proc = start("--store", str(store), "--port", "0", "--timeout-s", value)
+    out, err = proc.communicate(timeout=30)
+    assert (proc.returncode, out) == (2, "")
+    assert err.splitlines()[-1] == f"Error: Invalid value for '--timeout-s': {message}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import math
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,16 @@ def store_option(f):
 
 def store_dir_or_default(store_dir: Path | None) -> Path:
     return Path(store_dir) if store_dir else config.default_store_dir()
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange without ``nan`` (which passes every range check) or infinities."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def write_output(data: bytes, output: Path | None) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import config
+from .common import FiniteFloatRange
 from .remote import remote_options
 
 
@@ -17,7 +18,7 @@ from .remote import remote_options
               help="Address to listen on. Anything but 127.0.0.1/::1 exposes the endpoint to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port (0: any free port; the URL is printed).")
-@click.option("--timeout-s", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+@click.option("--timeout-s", type=FiniteFloatRange(min=0.1, max=86400.0), default=30.0, show_default=True,
               help="Deadline of each request; a query past it is stopped and answered 503.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Query worker processes.")
