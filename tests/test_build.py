@@ -584,3 +584,14 @@ def test_a_report_that_cannot_be_written_is_an_error_not_a_traceback(mini, tmp_p
             3, "error: cannot write to standard output: No space left on device"), done.stderr
         assert "Traceback" not in done.stderr
     assert (store_dir / "CURRENT").read_text(encoding="utf-8") == "gen-000001\n"
+
+
+@pytest.mark.parametrize("args", [("build", "--store", ""), ("query", "strikes", "--store", " "),
+                                  ("stats", "--store", ""), ("build", "--root", "")])
+def test_an_empty_folder_option_is_refused_not_the_working_directory(cli, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    result = cli(*args)
+    option = args[-2]
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"Error: Invalid value for '{option}': an empty path names no folder."
+    assert list(tmp_path.iterdir()) == []

@@ -10,7 +10,7 @@ from ..build import STAGES, BuildResult
 from ..build import build as run_build
 from ..results import table
 from ..terms import compact_iri
-from .common import store_option, write_output
+from .common import FolderPath, store_option, write_output
 from .remote import remote_options
 
 
@@ -36,7 +36,7 @@ def summary(r: BuildResult) -> str:
 
 @click.command("build")
 @store_option
-@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+@click.option("--root", type=FolderPath(file_okay=False, exists=True, path_type=Path), default=None,
               help="Project folder holding ontology/, corpus/ and triples/ (default: this checkout, or "
                    "$BUKAMAL_ROOT). Without --store the store goes to <root>/store.")
 @click.option("--force", is_flag=True, help="Rebuild even if the inputs have not changed.")

@@ -14,9 +14,19 @@ from .. import config
 from ..errors import QueryTimeout, StoreError, UsageError
 
 
+class FolderPath(click.Path):
+    """A folder path that is not empty text (``Path("")`` is the working directory: ``--store ''``
+    would put a store there unasked)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path names no folder.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def store_option(f):
     """``--store DIR``: the store folder (default: store/ in the project, or $BUKAMAL_STORE)."""
-    return click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    return click.option("--store", "store_dir", type=FolderPath(file_okay=False, path_type=Path), default=None,
                         help="Store folder (default: store/ in the project, or $BUKAMAL_STORE).")(f)
 
 
