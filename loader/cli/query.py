@@ -72,7 +72,7 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, time
     Example:
       bukamal query my-query.rq
       bukamal query my-query.rq --format csv > rows.csv
-      echo 'SELECT * WHERE { ?s a bk:Strike }' | bukamal query -
+      echo 'SELECT * WHERE { ?s a bk:Airstrike }' | bukamal query -
       bukamal query strikes --param site="Imam Ali base" --explain
     """
     if timeout_s is not None and not math.isfinite(timeout_s):
