@@ -35,9 +35,10 @@ from pathlib import Path
 import pyoxigraph
 
 from . import config
-from .errors import NotFoundError, RegistryError
+from .errors import NotFoundError, QueryError, RegistryError
 from .namespaces import PREFIXES
 from .querycheck import VAR_RE, check_stable, list_vars, strip_comments_and_strings
+from .store import check_text
 
 TYPES = ("iri", "string", "date", "integer", "enum")
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
@@ -379,9 +380,6 @@ def _check_sparql(text: str, params: list[Param], form: str, fname: str) -> None
     the text, before anything runs), then parse with pyoxigraph against an empty store, once with every
     parameter bound. Without the first check a ``SERVICE`` in a saved query made this very check call
     its URL (and hang with a server that never answers)."""
-    from .errors import QueryError
-    from .store import check_text
-
     try:
         check_text(text, file=fname)
     except QueryError as exc:

@@ -595,3 +595,10 @@ def test_an_empty_folder_option_is_refused_not_the_working_directory(cli, tmp_pa
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == f"Error: Invalid value for '{option}': an empty path names no folder."
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value,message", [("nan", "'nan' is not a finite number."),
+                                           ("inf", "inf is not in the range 0<x<=9223372036.0.")])
+def test_a_query_timeout_must_be_a_finite_number_of_seconds(mini_store, cli, value, message):
+    result = cli("query", "strikes", "--store", mini_store, "--timeout", value)
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (2, f"Error: Invalid value for '--timeout': {message}")

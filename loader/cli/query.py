@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from threading import TIMEOUT_MAX
@@ -14,7 +13,7 @@ from ..errors import NotFoundError, UsageError
 from ..functions import custom_aggregate_functions, custom_functions
 from ..namespaces import PREFIXES
 from ..results import FORMATS, format_result
-from .common import store_option, with_engine_stack, write_output
+from .common import FiniteFloatRange, store_option, with_engine_stack, write_output
 from .remote import open_store, remote_options
 
 
@@ -54,7 +53,7 @@ def read_query_file(name: str) -> str:
               help="A saved query's parameter (repeatable); `bukamal queries` lists them.")
 @click.option("--explain", "explain_rows", is_flag=True,
               help="Saved queries, table format: print the evidence (document, offsets, quote) under each row.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True, max=TIMEOUT_MAX), default=None,
+@click.option("--timeout", "timeout_s", type=FiniteFloatRange(min=0, min_open=True, max=TIMEOUT_MAX), default=None,
               metavar="SECONDS", help="Stop the query if it runs longer than this (exit 4); default: no limit.")
 @store_option
 @remote_options
@@ -75,8 +74,6 @@ def query(file: str, fmt: str, params: tuple[str, ...], explain_rows: bool, time
       echo 'SELECT * WHERE { ?s a bk:Airstrike }' | bukamal query -
       bukamal query strikes --param site="Imam Ali base" --explain
     """
-    if timeout_s is not None and not math.isfinite(timeout_s):
-        raise UsageError(f"--timeout must be a number of seconds, not {timeout_s}")
     if not (file.endswith(".rq") or "/" in file or "\\" in file or file == "-"):
         from .queries import run_saved_command
         write_output(with_engine_stack(run_saved_command, file, params, fmt, explain_rows, store_dir, None, remote,
