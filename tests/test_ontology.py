@@ -97,3 +97,14 @@ def test_saved_queries_use_only_ontology_terms(path):
     terms = ontology_terms()
     used = {BK + m for m in QUERY_TERM.findall(path.read_text(encoding="utf-8"))}
     assert sorted(used - terms) == []
+
+
+def test_events_type_choices_are_exactly_the_operation_classes():
+    """`events --param type=...` offers every subclass of bk:Operation the ontology defines, and nothing
+    else: a class added to the ontology must be added to the query's choices."""
+    from loader.registry import load_file
+    store = load(ONTOLOGY)
+    classes = {r["c"].value.replace(BK, "bk:") for r in store.query(
+        f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS}subClassOf>+ <{BK}Operation> }}")}
+    param = next(p for p in load_file(ROOT / "queries" / "events.rq").params if p.name == "type")
+    assert sorted(param.values) == sorted(classes)
