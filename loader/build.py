@@ -313,10 +313,14 @@ def _run(root: Path, store_dir: Path, result: BuildResult, progress: Progress) -
             "files": [f.source.rel for f in parsed.files],
             "timings": {k: round(v, 3) for k, v in result.timings.items()},
         }
-        name, previous = store.publish(store_dir, built, manifest)
-        result.generation, result.previous = name, previous
-        # with no readable previous pointer (a first build, or CURRENT damaged) nothing is deleted
-        result.pruned = store.prune(store_dir, {name, previous}) if previous else []
+        with store.interrupts_held() as caught:
+            name, previous = store.publish(store_dir, built, manifest)
+            result.generation, result.previous = name, previous
+            # with no readable previous pointer (a first build, or CURRENT damaged) nothing is deleted
+            result.pruned = store.prune(store_dir, {name, previous}) if previous else []
+        if caught:
+            result.warnings.append(f"warning: Ctrl-C came while {name} was being published; the build had"
+                                   " finished, so it is published")
         total = sum(result.asserted.values()) + result.inferred
         return None, f"{total:,} quads into {name}" + (f" (previous {previous} kept)" if previous else "")
 

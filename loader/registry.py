@@ -38,6 +38,7 @@ from . import config
 from .errors import NotFoundError, QueryError, RegistryError
 from .namespaces import PREFIXES
 from .querycheck import VAR_RE, check_stable, list_vars, strip_comments_and_strings
+from .remote_sparql import prepare
 from .store import check_text
 
 TYPES = ("iri", "string", "date", "integer", "enum")
@@ -48,6 +49,8 @@ PARAM_RE = re.compile(
     r"^(?P<name>\S+)\s+(?P<type>\S+)\s+(?P<req>\S+)(?P<opts>(?:\s+[a-z]+=\S+)*)\s+--\s+(?P<desc>\S.*)$"
 )
 OPTION_KEYS = {"default", "values", "bound", "class", "min", "max"}
+# control characters (a tab is fine) and the bidirectional overrides that reorder what a terminal shows
+UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 INT_TEXT = re.compile(r"^[+-]?[0-9]{1,18}$")   # an integer as a value may be written: ASCII digits only
 MAX_STRING = 200                                 # the longest string value (a default included)
 KNOWN_KEYS = {"title", "description", "param", "example", "explain", "list"}
@@ -183,6 +186,10 @@ def parse_text(name: str, text: str, fname: str) -> SavedQuery:
             if not m:
                 raise _err(f"malformed header line (expected '#+ key: value'): {stripped!r}", fname, lineno)
             key, value = m.group(1), m.group(2)
+            if (bad := UNSAFE_RE.search(value)) is not None:
+                raise _err(f"header value holds the control character U+{ord(bad.group()):04X}: titles,"
+                           " descriptions and examples are printed to terminals and pages as they are",
+                           fname, lineno)
             if key not in KNOWN_KEYS:
                 raise _err(f"unknown header key {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})",
                            fname, lineno)
@@ -396,10 +403,14 @@ def _check_sparql(text: str, params: list[Param], form: str, fname: str) -> None
         raise _err(f"SPARQL syntax error: {msg}", fname) from None
     _ = result
     for p in params:
+        binding = {pyoxigraph.Variable(p.name): dummy_value(p)}
         try:
-            store.query(text, use_default_graph_as_union=True,
-                        substitutions={pyoxigraph.Variable(p.name): dummy_value(p)})
+            store.query(text, use_default_graph_as_union=True, substitutions=binding)
         except (RuntimeError, SyntaxError, ValueError) as exc:
             where = "project it in SELECT" if form == "SELECT" else "bind it in the WHERE pattern"
             raise _err(f"parameter {p.name!r} cannot be bound ({exc}); the query must {where}",
                        fname) from None
+        try:        # a saved query answers the same on a remote store: its rewrite must take the binding
+            prepare(text, substitutions=binding, prefixes=PREFIXES)
+        except QueryError as exc:
+            raise _err(f"parameter {p.name!r} cannot be bound on a remote store: {exc.message}", fname) from None

@@ -130,6 +130,16 @@ def _values_vars(q: Query) -> set[int]:
     return out
 
 
+def _minus_spans(q: Query) -> list[tuple[int, int]]:
+    """The token spans of the groups after MINUS (braces included)."""
+    t = q.tokens
+    out = []
+    for i, tok in enumerate(t):
+        if tok.upper == "MINUS" and (j := significant(t, i, 1)) is not None and t[j].text == "{":
+            out.append((j, matching(t, j)))
+    return out
+
+
 def _depth_in(q: Query, start: int, i: int) -> int:
     t = q.tokens
     depth = 0
@@ -164,6 +174,7 @@ def _substitute(q: Query, subs: dict[str, str]) -> None:
     if top is not None and top.star and any(tok.kind == "var" and tok.name in subs for tok in t):
         raise QueryError("a remote store cannot bind parameters in SELECT *: name the columns")
     in_values = _values_vars(q)
+    in_minus = _minus_spans(q)
     binds = _bind_targets(q)
     memos: dict[str, dict] = {name: {} for name in subs}
     for i, tok in enumerate(t):
@@ -182,6 +193,10 @@ def _substitute(q: Query, subs: dict[str, str]) -> None:
             continue
         if (before is not None and t[before].upper == "AS") or i in in_values:
             raise QueryError(f"?{name} is a parameter, but the query assigns it")
+        if any(a < i < b for a, b in in_minus):
+            # pyoxigraph binds it on both sides of MINUS; a constant in its place shares no variable
+            # with the rows, and MINUS would then remove nothing: refused rather than answered otherwise
+            raise QueryError(f"?{name} is a parameter used inside MINUS; use FILTER NOT EXISTS instead")
         if (before is not None and t[before].text == "(" and after is not None and t[after].text == ")"
                 and (b2 := significant(t, before, -1)) is not None and t[b2].upper == "BOUND"):
             _set(t[b2], "true")

@@ -24,8 +24,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -48,7 +50,7 @@ _LEFTOVER_RE = re.compile(r"^\.build-(?:server-)?\d+-\d+(?:-\d+\.[a-z]+)?$")   #
 _GEN_RE = re.compile(re.escape(GEN_PREFIX) + r"(\d+)$")
 # Test-only fault injection: BUKAMAL_TEST_PAUSE=<point> makes the build create the file named by
 # BUKAMAL_TEST_PAUSE_FILE at that point and then wait there (until killed); see tests/test_store_kill.py.
-PAUSE_POINTS = ("load", "before-publish", "after-publish")
+PAUSE_POINTS = ("load", "before-publish", "after-publish", "pruning")
 
 
 def _not_a_store_folder(store_dir: Path) -> str | None:
@@ -241,10 +243,13 @@ def clean_leftovers(store_dir: Path) -> list[str]:
 
 
 def _pause(point: str) -> None:
+    """For the tests: wait at ``point`` (named by ``$BUKAMAL_TEST_PAUSE``) after creating the file
+    ``$BUKAMAL_TEST_PAUSE_FILE``, until that file is deleted (or the process is killed)."""
     if os.environ.get("BUKAMAL_TEST_PAUSE") == point:
-        Path(os.environ["BUKAMAL_TEST_PAUSE_FILE"]).write_text(point, encoding="utf-8")
-        while True:
-            time.sleep(1)
+        marker = Path(os.environ["BUKAMAL_TEST_PAUSE_FILE"])
+        marker.write_text(point, encoding="utf-8")
+        while marker.exists():
+            time.sleep(0.05)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -465,6 +470,31 @@ def prune(store_dir: Path, keep: set[str]) -> list[str]:
     removed = []
     for n, p in gens:
         if n < newest and p.name not in keep and _is_store_folder(p):
-            shutil.rmtree(p, ignore_errors=True)
+            # renamed first to a leftover's name: a deletion stopped half-way (kill -9) leaves a folder
+            # the next build removes (clean_leftovers), not a generation without its database files
+            doomed = p.with_name(f"{BUILD_PREFIX}{os.getpid()}-{time.time_ns()}")
+            try:
+                os.rename(p, doomed)
+            except OSError:
+                continue                          # kept; the next prune tries again
+            _pause("pruning")
+            shutil.rmtree(doomed, ignore_errors=True)
             removed.append(p.name)
     return removed
+
+
+@contextmanager
+def interrupts_held():
+    """Hold Ctrl-C (SIGINT) back while a new generation is published and old ones are deleted: stopped
+    there, a build would report "interrupted" with the store already changed. Yields a list that
+    receives the signal numbers that came meanwhile. Only the main thread can do this; elsewhere (a
+    server's writer) it holds nothing back."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -118,6 +118,12 @@ BAD = [
     ("#+ param: x iri optional class=Place -- d\n",
      "q.rq:1: parameter 'x': class must be a prefixed name like bk:Place, got 'Place'"),
     ("#+ param: x iri optional -- d\n#+ param: x iri optional -- e\n", "q.rq:2: parameter 'x' declared twice"),
+    ("#+ title: x\x1b[31mred\n", "q.rq:1: header value holds the control character U+001B: titles, descriptions"
+     " and examples are printed to terminals and pages as they are"),
+    ("#+ description: a \u202e evil\n", "q.rq:1: header value holds the control character U+202E: titles,"
+     " descriptions and examples are printed to terminals and pages as they are"),
+    ("#+ param: x string optional -- d\x07\n", "q.rq:1: header value holds the control character U+0007: titles,"
+     " descriptions and examples are printed to terminals and pages as they are"),
 ]
 
 
@@ -143,6 +149,13 @@ def test_malformed_header_names_file_and_line(tmp_path, header, message):
     (GOOD_HEAD + "#+ param: site iri optional -- the site\n" + "SELECT ?s WHERE { ?s ?p ?o FILTER(?o = ?site) }\n",
      "q.rq: parameter 'site' cannot be bound (The SPARQL query does not contains variable ?site in its SELECT"
      " projection); the query must project it in SELECT"),
+    (GOOD_HEAD + "#+ param: place iri optional -- the place\n"
+     + "SELECT ?p ?place WHERE { ?place ?p ?o MINUS { ?place a <http://x/Facility> } }\n",
+     "q.rq: parameter 'place' cannot be bound on a remote store: ?place is a parameter used inside MINUS;"
+     " use FILTER NOT EXISTS instead"),
+    (GOOD_HEAD + "#+ param: s iri optional -- the thing\n" + "SELECT * WHERE { ?s ?p ?o }\n",
+     "q.rq: parameter 's' cannot be bound on a remote store: a remote store cannot bind parameters in"
+     " SELECT *: name the columns"),
     (GOOD_HEAD + "#+ explain: claim\n" + BODY, "q.rq: explain: expected variables like ?claim, got 'claim'"),
     (GOOD_HEAD + "#+ explain: ?claim\n" + BODY, "q.rq: explain names ?claim but the query never uses it"),
     (GOOD_HEAD + "SELECT ?s WHERE { ?s ?p }\n", "q.rq:5:1: SPARQL syntax error: expected OPTIONAL"),

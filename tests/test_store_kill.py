@@ -30,14 +30,23 @@ def labels(store_dir: Path) -> list[tuple[str, ...]]:
     return [tuple(t.value for t in row) for row in stores.query(store, LABEL_QUERY)]
 
 
-def start_build(root: Path, store_dir: Path, pause: str | None = None, marker: Path | None = None):
+def start_build(root: Path, store_dir: Path, pause: str | None = None, marker: Path | None = None,
+                *options: str):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     env.pop("BUKAMAL_TEST_PAUSE", None)
     if pause:
         env.update(BUKAMAL_TEST_PAUSE=pause, BUKAMAL_TEST_PAUSE_FILE=str(marker))
     return subprocess.Popen([sys.executable, "-c", "from loader.cli import main; main()", "build", "--root", str(root),
-                             "--store", str(store_dir)], env=env, stdin=subprocess.DEVNULL,
+                             "--store", str(store_dir), *options], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_for(proc, marker: Path) -> None:
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "the build never reached the pause point"
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -59,11 +68,7 @@ def test_sigkill_at_each_point_of_the_load(built, tmp_path, point, after_kill, a
     root, store_dir = built
     marker = tmp_path / "paused"
     proc = start_build(root, store_dir, point, marker)
-    deadline = time.monotonic() + 120
-    while not marker.exists():
-        assert proc.poll() is None, proc.stderr.read().decode()
-        assert time.monotonic() < deadline, "the build never reached the pause point"
-        time.sleep(0.05)
+    wait_for(proc, marker)
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
     proc.stderr.close()
@@ -71,6 +76,42 @@ def test_sigkill_at_each_point_of_the_load(built, tmp_path, point, after_kill, a
     build(root, store_dir)                                    # the next build cleans up and publishes
     assert labels(store_dir) == NEW
     assert sorted(p.name for p in store_dir.iterdir()) == after_rebuild
+
+
+def test_sigkill_while_an_old_generation_is_deleted_leaves_nothing_behind(built, tmp_path):
+    """The third build deletes the first generation; killed half-way, the next build removes the rest."""
+    root, store_dir = built
+    build(root, store_dir)                                    # gen-000002 (NEW)
+    marker = tmp_path / "paused"
+    proc = start_build(root, store_dir, "pruning", marker, "--force")
+    wait_for(proc, marker)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    assert labels(store_dir) == NEW
+    names = sorted(p.name for p in store_dir.iterdir())
+    assert names[0].startswith(".build-") and names[1:] == ["CURRENT", "LOCK", "gen-000002", "gen-000003"]
+    build(root, store_dir, force=True)
+    assert sorted(p.name for p in store_dir.iterdir()) == ["CURRENT", "LOCK", "gen-000003", "gen-000004"]
+
+
+def test_ctrl_c_while_publishing_is_held_back_and_the_build_completes(built, tmp_path):
+    """SIGINT once the new generation is in place: the build finishes (exit 0) and says so, rather than
+    reporting "interrupted" about a store that has already changed."""
+    root, store_dir = built
+    marker = tmp_path / "paused"
+    proc = start_build(root, store_dir, "after-publish", marker)
+    wait_for(proc, marker)
+    os.kill(proc.pid, signal.SIGINT)
+    time.sleep(0.3)
+    marker.unlink()
+    assert proc.wait(timeout=60) == 0
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert "warning: Ctrl-C came while gen-000002 was being published; the build had finished, so it is" \
+           " published" in err
+    assert labels(store_dir) == NEW
+    assert sorted(p.name for p in store_dir.iterdir()) == ["CURRENT", "LOCK", "gen-000001", "gen-000002"]
 
 
 def test_sigkill_at_any_moment_leaves_a_working_store(built):
