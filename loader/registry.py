@@ -138,7 +138,7 @@ def load_registry(queries_dir: Path | None = None) -> Registry:
     """Load every ``*.rq`` file of ``queries_dir`` (default: the project's ``queries/``)."""
     folder = Path(queries_dir) if queries_dir is not None else config.queries_dir()
     if not folder.is_dir():
-        raise RegistryError(f"the saved-query folder {folder.name}/ does not exist")
+        raise NotFoundError(f"the saved-query folder {folder.resolve()}/ does not exist")
     queries: dict[str, SavedQuery] = {}
     for path in sorted(folder.glob("*.rq")):
         q = load_file(path)

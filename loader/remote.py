@@ -312,8 +312,9 @@ class RemoteStore:
         try:
             generation = int(rows[0]["gen"].value)
             manifest = json.loads(rows[0]["manifest"].value) if rows[0].get("manifest") is not None else {}
-        except (ValueError, AttributeError):
-            raise RemoteStoreError(f"the bukamal metadata graph on {self.config.display} is corrupt") from None
+        except (ValueError, AttributeError, KeyError):     # KeyError: an answer without the asked columns
+            raise RemoteStoreError(f"the bukamal metadata graph on {self.config.display} is corrupt"
+                                   " (or the service did not answer the query asked)") from None
         graphs = tuple(sorted({r["graph"].value for r in rows if r.get("graph") is not None}))
         return Meta(generation, graphs, manifest)
 
@@ -445,9 +446,13 @@ def _parse_results(body: bytes, ctype: str):
         variables = [v.value for v in parsed.variables]
         return variables, [[sol[v] for v in variables] for sol in parsed]
     except SyntaxError:
-        tail = body[-120:].decode("utf-8", "replace").replace("\n", " ")
-        raise RemoteStoreError(f"the remote SPARQL service sent an answer that does not parse (it may have"
-                               f" stopped in the middle): ...{tail}") from None
+        pass
+    # raised here, once the parser's error and its frames are gone, and without the half-read solutions:
+    # those belong to this thread (the engine's, in the CLI) and must not be dropped by another one
+    parsed = None
+    tail = body[-120:].decode("utf-8", "replace").replace("\n", " ")
+    raise RemoteStoreError(f"the remote SPARQL service sent an answer that does not parse (it may have"
+                           f" stopped in the middle): ...{tail}")
 
 
 def _solutions(variables: list[str], rows: list[list]) -> pyoxigraph.QuerySolutions:
@@ -517,6 +522,8 @@ def _term_json(t) -> dict:
     out = {"type": "literal", "value": t.value}
     if t.language:
         out["xml:lang"] = t.language
+        if t.direction:                 # RDF 1.2 base direction ("x"@ar--rtl), as Oxigraph writes it
+            out["its:dir"] = t.direction.value
     elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
         out["datatype"] = t.datatype.value
     return out

@@ -12,7 +12,8 @@
    ``GROUP BY (<iri>)``; ``BOUND(?site)`` becomes ``true``. A parameter the query assigns (``AS ?x``,
    ``VALUES ?x``) is refused, and so is ``SELECT *`` with parameters.
 2. **bkf:list** (the project's aggregate, :mod:`loader.functions`): it becomes
-   ``GROUP_CONCAT(DISTINCT ...; SEPARATOR="\\u001F")`` over the values tagged ``i``/``l`` (IRI, literal);
+   ``GROUP_CONCAT(DISTINCT ...; SEPARATOR="\\u001F")`` over the values tagged ``i``/``l`` (IRI, literal)
+   and percent-encoded (``ENCODE_FOR_URI``: no value can then hold the separator);
    the remote store splits, names, deduplicates and sorts them (:func:`canonical_list`), which gives
    the same value bkf:list gives. The aggregate must be written ``(bkf:list(...) AS ?v)``, and ``?v`` may
    only be projected, grouped on or ordered by (anything else would see the unsorted text).
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import pyoxigraph
 
@@ -221,8 +223,9 @@ def _list_call(inner: str) -> str:
     e = inner.strip()
     if e[:8].upper() == "DISTINCT" and not e[8:9].isalnum():
         e = e[8:].strip()
-    item = (f'COALESCE(IF(isIRI({e}), CONCAT("i", STR({e})), '
-            f'IF(isLiteral({e}), CONCAT("l", STR({e})), "b")), "e")')
+    # percent-encoded (ENCODE_FOR_URI), so that no value can hold the separator
+    item = (f'COALESCE(IF(isIRI({e}), CONCAT("i", ENCODE_FOR_URI(STR({e}))), '
+            f'IF(isLiteral({e}), CONCAT("l", ENCODE_FOR_URI(STR({e}))), "b")), "e")')
     return f'GROUP_CONCAT(DISTINCT {item}; SEPARATOR="\\u001F")'
 
 
@@ -304,9 +307,9 @@ def canonical_list(text: str) -> pyoxigraph.Literal | None:
         if item == "e":
             return None
         if item.startswith("i"):
-            acc.accumulate(pyoxigraph.NamedNode(item[1:]))
+            acc.accumulate(pyoxigraph.NamedNode(unquote(item[1:], errors="strict")))
         elif item.startswith("l"):
-            acc.accumulate(pyoxigraph.Literal(item[1:]))
+            acc.accumulate(pyoxigraph.Literal(unquote(item[1:], errors="strict")))
         elif item == "b":
             acc.accumulate(pyoxigraph.BlankNode())
     return acc.finish()

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .errors import DataError
+from .errors import DataError, UsageError
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -280,7 +280,7 @@ def derivation_budget() -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise DataError(f"BUKAMAL_MAX_DERIVATIONS must be a positive whole number, not {env[:40]!r}")
+        raise UsageError(f"BUKAMAL_MAX_DERIVATIONS must be a positive whole number, not {env[:40]!r}")
     return value
 
 

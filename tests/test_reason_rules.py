@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from loader.errors import DataError
+from loader.errors import DataError, UsageError
 from loader.reason import closure
 from loader.terms import compact
 
@@ -285,7 +285,7 @@ def test_the_budget_comes_from_the_environment(monkeypatch):
     assert derivation_budget() == 1234
     for bad in ("0", "-5", "lots", "1e9"):
         monkeypatch.setenv("BUKAMAL_MAX_DERIVATIONS", bad)
-        with pytest.raises(DataError, match="BUKAMAL_MAX_DERIVATIONS must be a positive whole number"):
+        with pytest.raises(UsageError, match="BUKAMAL_MAX_DERIVATIONS must be a positive whole number"):
             derivation_budget()
 
 

@@ -226,9 +226,10 @@ def test_a_byte_order_mark_is_dropped(tmp_path):
 
 
 def test_missing_folder(tmp_path):
-    with pytest.raises(RegistryError) as err:
+    with pytest.raises(NotFoundError) as err:
         load_registry(tmp_path / "nope")
-    assert str(err.value) == "the saved-query folder nope/ does not exist"
+    assert str(err.value) == f"the saved-query folder {tmp_path.resolve()}/nope/ does not exist"
+    assert err.value.exit_code == 2
 
 
 def test_ask_and_construct_forms(tmp_path):

@@ -119,6 +119,11 @@ ADHOC = {
         "PREFIX bkf: <https://w3id.org/bukamal-kg/function#>\n"
         "SELECT ?claim (bkf:list(?who) AS ?credited) WHERE { ?claim bk:evidence ?ev ."
         " OPTIONAL { ?claim bk:attributedTo ?who } } GROUP BY ?claim ORDER BY ?credited ?claim"),
+    "list of values holding the separator": (        # the remote rewrite joins items with U+001F
+        "PREFIX bkf: <https://w3id.org/bukamal-kg/function#>\n"
+        'SELECT ?d (bkf:list(?o) AS ?os) WHERE { VALUES (?d ?o) { (1 "b") (1 "a\\u001Fz") (1 "a") (1 "%41")'
+        ' (1 "\u00e9|x") (2 <http://x/a%20b>) } } GROUP BY ?d ORDER BY ?d'),
+    "base direction": 'SELECT ?x ?y WHERE { BIND("x"@en--rtl AS ?x) BIND("y"@ar--ltr AS ?y) }',
 }
 
 
@@ -251,6 +256,15 @@ def test_an_answer_cut_short_is_an_error():
     assert str(err.value).endswith('"http://a"}},The SPARQL')
 
 
+def test_a_service_answering_other_columns_is_an_error_not_a_crash():
+    body = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"1"}}]}}'
+    store = RemoteStore(RemoteConfig("http://127.0.0.1:9/query"), transport=mock(body=body))
+    with pytest.raises(RemoteStoreError) as err:
+        store.meta()
+    assert str(err.value) == ("the bukamal metadata graph on http://127.0.0.1:9/query is corrupt (or the service"
+                              " did not answer the query asked)")
+
+
 def test_a_remote_past_its_timeout():
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
@@ -278,3 +292,41 @@ def test_an_answer_that_trickles_in_is_cut_at_the_timeout():
         RemoteStore(config, transport=httpx.MockTransport(handler)).query("ASK {}")
     assert time.monotonic() - t0 < 1.5
     assert str(err.value) == "the remote SPARQL service (http://127.0.0.1:9/query) did not answer a query within 0.5 s"
+
+
+def test_an_answer_cut_short_is_one_line_on_stderr(tmp_path):
+    """Through the command (the engine runs in its own thread): the error, and nothing about objects the
+    parser left behind being dropped by another thread."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        for _ in range(3):
+            try:
+                conn, _addr = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                             b"Connection: close\r\n\r\n"
+                             b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"uri","value":"http://a"}},{"s":')
+
+    threading.Thread(target=serve, daemon=True).start()
+    query = tmp_path / "q.rq"
+    query.write_text("SELECT ?s WHERE { ?s ?p ?o }", encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", "from loader.cli import main; main()", "query", str(query),
+                           "--remote", f"http://127.0.0.1:{port}/query"], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)}, timeout=60)
+    listener.close()
+    assert proc.returncode == 3
+    assert proc.stderr.splitlines() == [
+        'error: the remote SPARQL service sent an answer that does not parse (it may have stopped in the middle):'
+        ' ...{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"uri","value":"http://a"}},{"s":']
