@@ -2,7 +2,8 @@
 SPARQL service (:mod:`loader.remote_push`) instead of loading a local generation.
 
 The remote's ``META`` graph keeps the build manifest; a build whose input hash equals the remote's
-does nothing (unless ``force``). There is no local lock: two builds pushing at once each switch
+does nothing (unless ``force``), as long as the remote's graphs still hold as many triples as were
+pushed (a graph dropped or changed behind the project's back makes it build again, with a warning). There is no local lock: two builds pushing at once each switch
 atomically, and the last switch wins.
 """
 
@@ -11,8 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyoxigraph
+
 from . import __version__, config
 from .build import BuildResult, Progress, _stage, derive, export_prefixes, input_hash
+from .namespaces import INFERRED_GRAPH
 from .remote import RemoteStore
 from .remote_push import push
 
@@ -24,10 +28,13 @@ def build_remote(store: RemoteStore, root: Path | None = None, *, force: bool = 
     progress = progress or (lambda *a: None)
     digest = input_hash(root)
     current = store.manifest()
+    damaged = None
     if current is not None and current.get("input_hash") == digest and not force:
-        return BuildResult(root, digest, up_to_date=True, generation=current.get("generation"),
-                           asserted=current.get("asserted", {}), inferred=current.get("inferred", 0),
-                           target=store.config.display)
+        damaged = _damage(store, current)
+        if damaged is None:
+            return BuildResult(root, digest, up_to_date=True, generation=current.get("generation"),
+                               asserted=current.get("asserted", {}), inferred=current.get("inferred", 0),
+                               target=store.config.display)
     result = BuildResult(root, digest, target=store.config.display)
     parsed, inferred = derive(root, result, progress)
 
@@ -47,4 +54,22 @@ def build_remote(store: RemoteStore, root: Path | None = None, *, force: bool = 
                       f" {pushed.generation}" + (f" (replacing {pushed.previous})" if pushed.previous else ""))
 
     _stage(5, "push", result, progress, do_push)
+    if damaged is not None:
+        result.warnings.append(f"warning: the inputs are unchanged but the remote's graphs are not what was"
+                               f" pushed ({damaged}): built again")
     return result
+
+
+def _damage(store: RemoteStore, manifest: dict) -> str | None:
+    """Why the remote's project graphs no longer hold what its manifest says was pushed (a graph dropped
+    or edited by someone else), or None: an unchanged build trusts the manifest only if the counts hold."""
+    expected = {g: int(n) for g, n in manifest.get("asserted", {}).items()}
+    expected[INFERRED_GRAPH] = int(manifest.get("inferred", 0))
+    values = " ".join(str(pyoxigraph.NamedNode(g)) for g in expected)
+    rows = store.select(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+                        " GROUP BY ?g")
+    found = {r["g"].value: int(r["n"].value) for r in rows if r.get("g") is not None and r.get("n") is not None}
+    for g, n in sorted(expected.items()):
+        if found.get(g, 0) != n:
+            return f"<{g}> holds {found.get(g, 0):,} triples where {n:,} were pushed"
+    return None

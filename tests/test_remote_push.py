@@ -176,9 +176,18 @@ def test_build_remote_command(server, cli, mini_store):
     again = cli("build", "--root", MINI, "--remote", server.query_url, "-q")
     assert again.exit_code == 0
     assert again.stdout.startswith(f"store is up to date (gen-000001 in {server.query_url}, inputs unchanged: ")
-    forced = cli("build", "--root", MINI, "--remote", server.query_url, "-q", "--force")
-    assert forced.stdout.splitlines()[-1] == (f"published gen-000002 in {server.query_url}"
+    dropped = httpx.post(server.base + "/update", data={"update": f"DROP GRAPH <https://w3id.org/bukamal-kg/graph/doc-000>"})
+    assert dropped.status_code in (200, 204)
+    healed = cli("build", "--root", MINI, "--remote", server.query_url, "-q")
+    assert healed.exit_code == 0
+    assert healed.stdout.splitlines()[-1] == (f"published gen-000002 in {server.query_url}"
                                              " (previous gen-000001 replaced)")
+    assert healed.stderr.splitlines()[0].startswith(
+        f"warning: the inputs are unchanged but the remote's graphs are not what was pushed (<https://w3id.org/bukamal-kg/graph/doc-000>"
+        " holds 0 triples where ")
+    forced = cli("build", "--root", MINI, "--remote", server.query_url, "-q", "--force")
+    assert forced.stdout.splitlines()[-1] == (f"published gen-000003 in {server.query_url}"
+                                             " (previous gen-000002 replaced)")
     for fmt, graph in (("trig", "all"), ("turtle", "asserted"), ("nquads", "inferred")):
         out = cli("export", "--remote", server.query_url, "--format", fmt, "--graph", graph)
         assert out.exit_code == 0
