@@ -3,7 +3,8 @@ SPARQL service (:mod:`loader.remote_push`) instead of loading a local generation
 
 The remote's ``META`` graph keeps the build manifest; a build whose input hash equals the remote's
 does nothing (unless ``force``), as long as the remote's graphs still hold as many triples as were
-pushed (a graph dropped or changed behind the project's back makes it build again, with a warning). There is no local lock: two builds pushing at once each switch
+pushed (a graph dropped, or changed in its triple count, behind the project's back makes it build again,
+with a warning; an edit that keeps every count is not seen: then use ``force``). There is no local lock: two builds pushing at once each switch
 atomically, and the last switch wins.
 """
 
@@ -61,11 +62,15 @@ def build_remote(store: RemoteStore, root: Path | None = None, *, force: bool = 
 
 
 def _damage(store: RemoteStore, manifest: dict) -> str | None:
-    """Why the remote's project graphs no longer hold what its manifest says was pushed (a graph dropped
-    or edited by someone else), or None: an unchanged build trusts the manifest only if the counts hold."""
-    expected = {g: int(n) for g, n in manifest.get("asserted", {}).items()}
-    expected[INFERRED_GRAPH] = int(manifest.get("inferred", 0))
-    values = " ".join(str(pyoxigraph.NamedNode(g)) for g in expected)
+    """Why the remote's project graphs no longer hold as many triples as its manifest says were pushed
+    (a graph dropped, or changed in size, by someone else), or None: an unchanged build trusts the
+    manifest only if the counts hold."""
+    try:
+        expected = {g: int(n) for g, n in manifest.get("asserted", {}).items()}
+        expected[INFERRED_GRAPH] = int(manifest.get("inferred", 0))
+        values = " ".join(str(pyoxigraph.NamedNode(g)) for g in expected)
+    except (AttributeError, TypeError, ValueError):
+        return "its manifest's graph counts are malformed"
     rows = store.select(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
                         " GROUP BY ?g")
     found = {r["g"].value: int(r["n"].value) for r in rows if r.get("g") is not None and r.get("n") is not None}

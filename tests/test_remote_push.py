@@ -200,3 +200,10 @@ def test_remote_options_need_remote(cli):
     assert (out.exit_code, out.stderr) == (2, "error: --remote-union needs --remote URL\n")
     out = cli("export", "--remote", "http://127.0.0.1:9/query", "--store", "somewhere")
     assert (out.exit_code, out.stderr) == (2, "error: give either --store DIR or --remote URL, not both\n")
+
+
+@pytest.mark.parametrize("manifest", [{"asserted": {"https://x/g": "many"}}, {"asserted": ["https://x/g"]},
+                                      {"asserted": {}, "inferred": None}, {"asserted": {"not an IRI": 1}}])
+def test_a_malformed_remote_manifest_means_build_again_not_a_traceback(manifest):
+    from loader.remote_build import _damage
+    assert _damage(None, manifest) == "its manifest's graph counts are malformed"

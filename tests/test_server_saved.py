@@ -211,3 +211,13 @@ def test_a_broken_query_folder_at_start_names_the_file(tmp_path):
         assert (r.status_code, r.json()) == (500, {"error": "bad_saved_query",
                                                    "message": "parts.rq: header key 'title' given twice"})
         assert httpx.get(srv.url + "/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_a_missing_query_folder_is_the_servers_fault_not_an_unknown_url(tmp_path):
+    store = tmp_path / "store"
+    write_generation(store, "gen-000001", trig=DATA / "store.trig")
+    with LiveServer(settings(store, queries_dir=tmp_path / "gone")) as srv:
+        r = httpx.get(srv.url + "/queries")
+        assert (r.status_code, r.json()) == (500, {
+            "error": "bad_saved_query",
+            "message": "the saved-query folder <path>/ does not exist"})      # no server path shown

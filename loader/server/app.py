@@ -38,11 +38,14 @@ QUERY_ROUTES = {"/sparql": endpoint.sparql, "/query": endpoint.query_only}
 def _load_registry(settings: Settings, previous=None):
     """The saved queries; when the folder holds a broken file: the ``previous`` set if there is one
     (a bad edit does not take down queries that worked), else the error, which /queries reports."""
+    from ..errors import NotFoundError, RegistryError
     from ..registry import Registry, load_registry
 
     try:
         return load_registry(settings.queries_path())
-    except BukamalError as exc:          # the server still answers SPARQL
+    except BukamalError as caught:       # the server still answers SPARQL
+        # a missing folder is the server's misconfiguration (500), not an unknown URL (404)
+        exc = RegistryError(caught.message) if isinstance(caught, NotFoundError) else caught
         if isinstance(previous, Registry):
             log.warning("saved queries not reloaded, the previous ones stay in use: %s", exc)
             return previous
