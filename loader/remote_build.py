@@ -3,9 +3,9 @@ SPARQL service (:mod:`loader.remote_push`) instead of loading a local generation
 
 The remote's ``META`` graph keeps the build manifest; a build whose input hash equals the remote's
 does nothing (unless ``force``), as long as the remote's graphs still hold as many triples as were
-pushed (a graph dropped, or changed in its triple count, behind the project's back makes it build again,
-with a warning; an edit that keeps every count is not seen: then use ``force``). There is no local lock: two builds pushing at once each switch
-atomically, and the last switch wins.
+pushed (a graph dropped, or changed in its triple count, behind the project's back makes it build
+again, with a warning; an edit that keeps every count is not seen: then use ``force``). There is no
+local lock: two builds pushing at once each switch atomically, and the last switch wins.
 """
 
 from __future__ import annotations
