@@ -159,13 +159,17 @@ def test_cli_saved_query_table(store_dir):
     result = cli("query", "casualties", "--param", "operation=February 2021 strike", "--store", str(store_dir))
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "operation  operationLabel        kind        value  maxValue  qualifier   text   countOf      stance      claimants"
-        "  attributedTo  documents  disagrees  sharedWith  within  claims",
-        "---------  --------------------  ----------  -----  --------  ----------  -----  -----------  ----------  ---------"
-        "  ------------  ---------  ---------  ----------  ------  -------------",
-        "bkr:op-2   February 2021 strike  bk:Injured  3                bk:Exactly  three  bkr:militia  bk:Asserts"
-        "                           a.txt      false                          bkr:claim-a25",
-        "(1 row)",
+        "operation  operationLabel        kind        value  maxValue  qualifier   text             countOf"
+        "      stance      claimants  attributedTo  documents  disagrees  sharedWith  within  claims",
+        "---------  --------------------  ----------  -----  --------  ----------  ---------------"
+        "  -----------  ----------  ---------  ------------  ---------  ---------  ----------  ------  -------------",
+        "bkr:op-2   February 2021 strike  bk:Injured  3                bk:Exactly  3 militiamen   "
+        "  bkr:militia  bk:Asserts                           b.txt      false                          bkr:claim-b93",
+        "bkr:op-2   February 2021 strike  bk:Injured  3                bk:Exactly  three          "
+        "  bkr:militia  bk:Asserts                           a.txt      false                          bkr:claim-a25",
+        "bkr:op-2   February 2021 strike  bk:Injured  3                bk:Exactly  three US airmen"
+        "  bkr:us-af    bk:Asserts                           b.txt      false                          bkr:claim-b94",
+        "(3 rows)",
     ]
 
 
