@@ -14,16 +14,21 @@ import re
 from dataclasses import dataclass, field
 
 _NAME = "A-Za-z0-9_\u00b7\u00c0-\U000effff"
+# Linear time on any text, valid or not (the server tokenizes long queries before the engine sees them):
+# every repetition is possessive (*+, no backtracking), a string that is not closed runs to the end of
+# its line (a long string: to the end of the text) instead of failing after a scan to the end, and a
+# name is read in one go, its prefix part to the colon if there is one (a run with no colon, such as
+# "a.b", is then read piece by piece by tokenize(), as the grammar reads it).
 _TOKEN = re.compile(rf"""
   (?P<ws>\s+)
 | (?P<comment>\#[^\n]*)
-| (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-            |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-| (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
-| (?P<var>[?$][{_NAME}]+)
-| (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+| (?P<string>'''(?:[^'\\]|\\.|'(?!''))*+(?:'''|\\?\Z)|\"\"\"(?:[^"\\]|\\.|"(?!""))*+(?:\"\"\"|\\?\Z)
+            |'(?:[^'\\\n\r]|\\.)*+(?:'|(?=[\n\r])|\\?\Z)|"(?:[^"\\\n\r]|\\.)*+(?:"|(?=[\n\r])|\\?\Z))
+| (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*+>)
+| (?P<var>[?$][{_NAME}]++)
+| (?P<lang>@[A-Za-z]++(?:-[A-Za-z0-9]++)*+)
 | (?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)
-| (?P<word>(?:[A-Za-z_\u00c0-\U000effff][{_NAME}.\-]*)?:(?:[{_NAME}.\-:%]|\\\S)*|[A-Za-z_][A-Za-z0-9_\-]*)
+| (?P<word>[A-Za-z_\u00c0-\U000effff][{_NAME}.\-]*+(?::(?:[{_NAME}.\-:%]|\\\S)*+)?|:(?:[{_NAME}.\-:%]|\\\S)*+)
 | (?P<punct>\^\^|&&|\|\||!=|<=|>=|.)
 """, re.X | re.S)
 
@@ -46,10 +51,23 @@ class Token:
         return self.text[1:]
 
 
+# Inside a run of name characters that holds no colon (read by _TOKEN as one word so that it is read
+# once), the tokens the grammar makes of it: numbers, plain words and single characters.
+_PLAIN = re.compile(r"(?P<number>[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_\-]*+)|(?P<punct>.)",
+                    re.S)
+_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+
+
 def tokenize(text: str) -> list[Token]:
     out: list[Token] = []
-    for m in _TOKEN.finditer(text):
+    pos, plain_end = 0, 0
+    while pos < len(text):
+        m = _PLAIN.match(text, pos) if pos < plain_end else _TOKEN.match(text, pos)
         kind, value = m.lastgroup, m.group()
+        if kind == "word" and pos >= plain_end and ":" not in value and not _PLAIN_WORD.fullmatch(value):
+            plain_end = m.end()               # "a.b", "é1": read piece by piece
+            continue
+        pos = m.end()
         if kind == "word" and ":" in value and value.endswith("."):
             stripped = value.rstrip(".")        # a prefixed name never ends with "." (it ends a triple)
             out.append(Token(kind, stripped))

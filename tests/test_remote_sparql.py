@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pyoxigraph
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_params import HOSTILE_IRIS, HOSTILE_STRINGS
 
 from loader.errors import QueryError
@@ -184,6 +186,27 @@ def test_tokens_render_back_exactly():
             "# c ?d\n FILTER(?a<?b && ?c>=1.5e3) } ORDER BY DESC(?a) LIMIT 3")
     assert render(tokenize(text)) == text
     assert [t.text for t in tokenize(text) if t.kind == "var"] == ["?a", "?a", "?a", "?a", "?b", "?c", "?a"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab:.-_\\\n <>#?@1eE+{}\"'$^&|()é·%")), max_size=40))
+def test_any_text_renders_back_from_its_tokens(text):
+    assert render(tokenize(text)) == text
+
+
+@pytest.mark.parametrize("text, tokens", [
+    # a string or long string that is never closed is one token to the end of its line (long: of the
+    # text), not a quote followed by the same scan again from the next character
+    ('"\\' * 40000, [("string", '"\\' * 40000)]),
+    ("'''\\'\\'\n x", [("string", "'''\\'\\'\n x")]),
+    ('"ab\n?x', [("string", '"ab'), ("ws", "\n"), ("var", "?x")]),
+    # a run of name characters without a colon is read as the grammar reads it
+    ("a.a.a", [("word", "a"), ("punct", "."), ("word", "a"), ("punct", "."), ("word", "a")]),
+    ("x.1e+5", [("word", "x"), ("number", ".1e+5")]),
+    ("é1 ex:a.b.", [("punct", "é"), ("number", "1"), ("ws", " "), ("word", "ex:a.b"), ("punct", ".")]),
+])
+def test_tokens_of_unclosed_strings_and_dotted_runs(text, tokens):
+    assert [(t.kind, t.text) for t in tokenize(text)] == tokens
 
 
 def test_a_base_iri_is_validated_before_it_is_written():
