@@ -123,6 +123,7 @@ def build(root: Path | None = None, store_dir: Path | None = None, *, force: boo
     """Run the five stages; raise a :class:`~loader.errors.BukamalError` on the first failing stage."""
     root, store_dir = resolve_dirs(root, store_dir)
     progress = progress or (lambda *a: None)
+    discover(root)              # not a project (no ontology, a bad layout): say so before making store/
     with store.build_lock(store_dir):
         store.clean_leftovers(store_dir)
         digest = input_hash(root)

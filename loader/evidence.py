@@ -236,6 +236,10 @@ def _check_documents(store, root: Path, where: _Locator, problems: list[str]):
                             " directly in corpus/ (no folders, no '..')")
             continue
         path = root / "corpus" / name
+        if path.exists() and not path.is_file():      # a folder, a pipe, a device: reading would block or fail
+            problems.append(f"{loc}: {compact(doc)} names {rel}, which is not a regular file (a folder, a pipe"
+                            " or a device?)")
+            continue
         try:
             data = path.read_bytes()
         except FileNotFoundError:

@@ -237,13 +237,20 @@ def syntax_error(source: SourceFile, exc: SyntaxError) -> ParseError:
 
 
 def blank_node_tags(sources: list[SourceFile]) -> list[str]:
-    """The blank node label prefix of each file (two files whose names sanitise alike get ``2``, ...)."""
-    seen: dict[str, int] = defaultdict(int)
-    out = []
-    for source in sources:
-        tag = _bnode_tag(source)
-        seen[tag] += 1
-        out.append(tag if seen[tag] == 1 else f"{tag}{seen[tag]}")
+    """The blank node label prefix of each file, one per file: its sanitised name, or, for a second file
+    whose name sanitises alike (``x-y.ttl``, ``x_y.ttl``), that name and ``2``, ``3``... -- skipping any
+    tag another file has (``x_y2.ttl`` keeps ``x_y2``), so that no two files share a blank node."""
+    bases = [_bnode_tag(source) for source in sources]
+    taken = set(bases)
+    out, used = [], set()
+    for tag in bases:
+        if tag in used:
+            n = 2
+            while f"{tag}{n}" in taken or f"{tag}{n}" in used:
+                n += 1
+            tag = f"{tag}{n}"
+        used.add(tag)
+        out.append(tag)
     return out
 
 

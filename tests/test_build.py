@@ -602,3 +602,13 @@ def test_an_empty_folder_option_is_refused_not_the_working_directory(cli, tmp_pa
 def test_a_query_timeout_must_be_a_finite_number_of_seconds(mini_store, cli, value, message):
     result = cli("query", "strikes", "--store", mini_store, "--timeout", value)
     assert (result.exit_code, result.stderr.splitlines()[-1]) == (2, f"Error: Invalid value for '--timeout': {message}")
+
+
+def test_a_folder_that_is_no_project_gets_no_store_folder(tmp_path):
+    """A build run in the wrong folder says so and leaves nothing behind (not even store/LOCK)."""
+    from loader.errors import DataError
+
+    with pytest.raises(DataError) as err:
+        build(tmp_path)
+    assert str(err.value) == f"no ontology found: {tmp_path / 'ontology'} holds no *.ttl file"
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,19 @@ def test_checksum_mismatch(mini):
     ]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_corpus_file_that_is_a_pipe_is_refused_without_reading_it(mini):
+    """Reading a named pipe blocks until something writes to it: the build would hang."""
+    path = mini / "corpus" / "000_mini.txt"
+    path.unlink()
+    os.mkfifo(path)
+    assert problems(mini)[:2] == [
+        "4 evidence problems:",
+        "corpus/metadata.ttl:4: bkr:doc-000 names corpus/000_mini.txt, which is not a regular file (a folder,"
+        " a pipe or a device?)",
+    ]
+
+
 def test_missing_corpus_file(mini):
     (mini / "corpus" / "000_mini.txt").unlink()
     assert problems(mini) == [
@@ -114,8 +128,8 @@ def test_a_file_name_outside_corpus_is_refused(mini, name):
 def test_a_file_name_naming_a_folder_says_it_cannot_be_read(mini):
     (mini / "corpus" / "adir").mkdir()
     edit(mini / "corpus" / "metadata.ttl", 'bk:fileName "000_mini.txt"', 'bk:fileName "adir"')
-    assert problems(mini)[1] == ("corpus/metadata.ttl:4: bkr:doc-000 names corpus/adir, which cannot be read:"
-                                 " Is a directory")
+    assert problems(mini)[1] == ("corpus/metadata.ttl:4: bkr:doc-000 names corpus/adir, which is not a regular"
+                                 " file (a folder, a pipe or a device?)")
 
 
 def test_each_fact_without_a_claim_is_named_at_its_own_line_with_its_graph(mini):

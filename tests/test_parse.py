@@ -83,6 +83,19 @@ def test_blank_nodes_get_the_same_labels_on_every_parse(mini):
     assert list(first.quads()) == list(second.quads())
 
 
+def test_files_whose_names_sanitise_alike_never_share_a_blank_node(mini):
+    """x-y.ttl and x_y.ttl both sanitise to x_y; the second must not take x_y2, which x_y2.ttl has."""
+    for name in ("x-y", "x_y", "x_y2"):
+        (mini / "triples" / f"{name}.ttl").write_text(
+            f'<https://example.org/{name}> <http://www.w3.org/2000/01/rdf-schema#seeAlso> [ <http://www.w3.org/2000/01/rdf-schema#label> "from {name}" ] .\n',
+            encoding="utf-8")
+    parsed = parse_all(discover(mini))
+    labels = {f.source.rel: sorted({q.object.value for q in f.quads if isinstance(q.object, pyoxigraph.BlankNode)})
+              for f in parsed.files if f.source.rel.startswith("triples/x")}
+    assert labels == {"triples/x-y.ttl": ["triples_x_y_1"], "triples/x_y.ttl": ["triples_x_y3_1"],
+                      "triples/x_y2.ttl": ["triples_x_y2_1"]}
+
+
 def test_a_reserved_graph_name_is_refused(mini):
     (mini / "triples" / "inferred.ttl").write_text("", encoding="utf-8")
     with pytest.raises(DataError) as err:
