@@ -201,7 +201,10 @@ def skolem(term):
 
 def unskolem(term):
     if isinstance(term, pyoxigraph.NamedNode) and term.value.startswith(GENID):
-        return pyoxigraph.BlankNode(unquote(term.value[len(GENID):]))
+        try:
+            return pyoxigraph.BlankNode(unquote(term.value[len(GENID):]))
+        except ValueError:           # not a label we made (some other writer's IRI there): keep the IRI
+            return term
     return term
 
 
@@ -312,6 +315,8 @@ class RemoteStore:
         try:
             generation = int(rows[0]["gen"].value)
             manifest = json.loads(rows[0]["manifest"].value) if rows[0].get("manifest") is not None else {}
+            if not isinstance(manifest, dict):
+                raise ValueError("the manifest is not a JSON object")
         except (ValueError, AttributeError, KeyError):     # KeyError: an answer without the asked columns
             raise RemoteStoreError(f"the bukamal metadata graph on {self.config.display} is corrupt"
                                    " (or the service did not answer the query asked)") from None

@@ -101,7 +101,10 @@ def _verify(store: RemoteStore, expected: dict[str, int]) -> None:
     values = " ".join(f"<{g}>" for g in expected)
     rows = store.select(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
                         " GROUP BY ?g")
-    found = {r["g"].value: int(r["n"].value) for r in rows if r.get("g") is not None}
+    try:
+        found = {r["g"].value: int(r["n"].value) for r in rows if r.get("g") is not None}
+    except (KeyError, AttributeError, ValueError):        # an answer without the asked columns
+        raise RemoteStoreError("the remote did not answer the count of the staged graphs it was asked for") from None
     for g, n in expected.items():
         if found.get(g, 0) != n:
             raise RemoteStoreError(f"the remote holds {found.get(g, 0)} triples of a staged graph where"

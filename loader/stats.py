@@ -54,16 +54,18 @@ def _int(term) -> int:
 
 
 def compute(store: pyoxigraph.Store) -> Stats:
-    graphs = sorted((row["g"].value, _int(row["n"])) for row in query(store, _GRAPHS))
+    # a row without its key (only a remote service that does not answer what was asked sends one) is left out
+    graphs = sorted((row["g"].value, _int(row["n"])) for row in query(store, _GRAPHS) if row["g"] is not None)
     default = sum(1 for _ in store.quads_for_pattern(None, None, None, pyoxigraph.DefaultGraph()))
     if default:
         graphs.append(("(default graph)", default))
-    classes = sorted(((row["class"].value, _int(row["n"])) for row in query(store, sparql_prefixes() + _CLASSES)),
+    classes = sorted(((row["class"].value, _int(row["n"])) for row in query(store, sparql_prefixes() + _CLASSES)
+                      if row["class"] is not None),
                      key=lambda r: (-r[1], r[0]))
     facts = {row["doc"]: _int(row["facts"]) for row in query(store, sparql_prefixes() + _FACTS)}
     docs = sorted((row["doc"].value, row["file"].value if row["file"] is not None else "",
                    _int(row["evidence"]), _int(row["claims"]), facts.get(row["doc"], 0))
-                  for row in query(store, sparql_prefixes() + _DOCUMENTS))
+                  for row in query(store, sparql_prefixes() + _DOCUMENTS) if row["doc"] is not None)
     return Stats(graphs, classes, docs)
 
 

@@ -4,6 +4,7 @@ exactly the rows (in order) and bytes the embedded store gives."""
 from __future__ import annotations
 
 import base64
+import json
 import shlex
 
 import httpx
@@ -263,6 +264,26 @@ def test_a_service_answering_other_columns_is_an_error_not_a_crash():
         store.meta()
     assert str(err.value) == ("the bukamal metadata graph on http://127.0.0.1:9/query is corrupt (or the service"
                               " did not answer the query asked)")
+
+
+@pytest.mark.parametrize("manifest", ["[1, 2]", '"x"', "null", "3"])
+def test_a_manifest_that_is_no_json_object_is_an_error_not_a_crash(manifest):
+    literal = json.dumps(manifest)
+    body = ('{"head":{"vars":["gen","graph","manifest"]},"results":{"bindings":[{"gen":{"type":"literal",'
+            '"value":"1"},"manifest":{"type":"literal","value":' + literal + '}}]}}').encode()
+    store = RemoteStore(RemoteConfig("http://127.0.0.1:9/query"), transport=mock(body=body))
+    with pytest.raises(RemoteStoreError) as err:
+        store.manifest()
+    assert str(err.value) == ("the bukamal metadata graph on http://127.0.0.1:9/query is corrupt (or the service"
+                              " did not answer the query asked)")
+
+
+def test_an_iri_under_the_skolem_prefix_that_is_no_label_of_ours_stays_an_iri():
+    from loader.remote import GENID, unskolem
+
+    assert unskolem(pyoxigraph.NamedNode(GENID + "b1")) == pyoxigraph.BlankNode("b1")
+    odd = pyoxigraph.NamedNode(GENID + "a%20b")
+    assert unskolem(odd) == odd
 
 
 def test_a_remote_past_its_timeout():
