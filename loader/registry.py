@@ -39,6 +39,7 @@ from .errors import NotFoundError, QueryError, RegistryError
 from .namespaces import PREFIXES
 from .querycheck import VAR_RE, check_stable, list_vars, strip_comments_and_strings
 from .remote_sparql import prepare
+from .sparqltext import analyse, inline_data
 from .store import check_text
 
 TYPES = ("iri", "string", "date", "integer", "enum")
@@ -392,8 +393,19 @@ def _check_sparql(text: str, params: list[Param], form: str, fname: str) -> None
     except QueryError as exc:
         raise RegistryError(exc.message, file=fname) from None
     store = pyoxigraph.Store()
+    # the engine evaluates ASK, GROUP BY and ORDER BY at once, even here: the rows of VALUES blocks are
+    # checked apart, in a SELECT that is never read (lazy), and the query without them (nothing to evaluate)
+    checked, blocks = inline_data(text)
+    prologue = analyse(text).prologue()
+    for line, block in blocks:
+        try:
+            store.query(f"{prologue}SELECT * WHERE {{ {block} }}")
+        except SyntaxError as exc:
+            message = re.sub(r"^error at \d+:\d+: ", "", str(exc))
+            raise RegistryError(f"SPARQL syntax error in the VALUES block: {message}", file=fname,
+                                line=line) from None
     try:
-        result = store.query(text, use_default_graph_as_union=True)
+        store.query(checked, use_default_graph_as_union=True)
     except SyntaxError as exc:
         msg = str(exc)
         m = re.match(r"error at (\d+):(\d+): (.*)$", msg, re.DOTALL)
@@ -401,11 +413,10 @@ def _check_sparql(text: str, params: list[Param], form: str, fname: str) -> None
             raise RegistryError(f"SPARQL syntax error: {m.group(3)}", file=fname, line=int(m.group(1)),
                                 column=int(m.group(2))) from None
         raise _err(f"SPARQL syntax error: {msg}", fname) from None
-    _ = result
     for p in params:
         binding = {pyoxigraph.Variable(p.name): dummy_value(p)}
         try:
-            store.query(text, use_default_graph_as_union=True, substitutions=binding)
+            store.query(checked, use_default_graph_as_union=True, substitutions=binding)
         except (RuntimeError, SyntaxError, ValueError) as exc:
             where = "project it in SELECT" if form == "SELECT" else "bind it in the WHERE pattern"
             raise _err(f"parameter {p.name!r} cannot be bound ({exc}); the query must {where}",
