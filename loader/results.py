@@ -60,10 +60,15 @@ def visible(text: str, keep: str = "") -> str:
     """``text`` for people on a terminal: characters that are not printable (control characters such as
     ESC, which would drive the terminal, invisible format characters such as bidi overrides; line breaks
     and tabs unless in ``keep``; spaces of any width stay) shown as escapes:
-    ``\\n``, ``\\r``, ``\\t``, ``\\x1b``, ``\\u2028``."""
+    ``\\n``, ``\\r``, ``\\t``, ``\\x1b``, ``\\u2028``, ``\\U0010ffff``."""
     return "".join(ch if ch in keep or ch.isprintable() or unicodedata.category(ch) == "Zs"   # spaces stay
-                   else _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-                   for ch in text)
+                   else _NAMED.get(ch) or _escape(ord(ch)) for ch in text)
+
+
+def _escape(code: int) -> str:
+    """``\\x1b``, ``\\u2028``, ``\\U0010ffff``: a code point past U+FFFF needs the long form (``\\u10ffff``
+    reads as U+10FF followed by ``ff``)."""
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def one_line(text: str) -> str:

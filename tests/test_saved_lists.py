@@ -259,3 +259,16 @@ def test_normalise_keeps_rows_whose_only_cell_becomes_unbound(tmp_path):
     result = run(query, {}, store)
     assert [v.value for v in result.variables] == ["xs"]
     assert [row["xs"] for row in result] == [pyoxigraph.Literal("a|b"), None, None]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("a\x1bb", "a\\x1bb"),                     # ESC would drive the terminal
+    ("a\u202eb", "a\\u202eb"),                 # a bidi override would reorder what follows
+    ("a\U0010ffffb", "a\\U0010ffffb"),         # past U+FFFF: the long form (\u10ffff reads as U+10FF, "ff")
+    ("a\tb\nc", "a\\tb\\nc"),
+    ("a\u3000b é", "a\u3000b é"),               # spaces of any width and printable text stay
+])
+def test_characters_a_terminal_would_not_show_are_escaped(text, shown):
+    from loader.results import visible
+
+    assert visible(text) == shown

@@ -70,7 +70,7 @@ def write(target: str, job: dict, payload: bytes):
     import pyoxigraph
 
     from .executor import error_reply
-    from .httperrors import HttpError
+    from .httperrors import HttpError, scrub_paths
 
     try:
         store = pyoxigraph.Store(target)
@@ -82,8 +82,9 @@ def write(target: str, job: dict, payload: bytes):
             _fsync_tree(target)      # durable before the server publishes it
     except OSError as exc:
         print(f"writer: the write failed: {exc!r}", file=sys.stderr)
-        return error_reply(HttpError(503, "store_unavailable", f"the store could not be written ({exc.strerror or exc});"
-                                     " nothing was changed"))
+        # the engine's message names its files: no server path goes to the client
+        return error_reply(HttpError(503, "store_unavailable", f"the store could not be written"
+                                     f" ({scrub_paths(exc.strerror or str(exc))}); nothing was changed"))
     return reply
 
 
