@@ -543,21 +543,23 @@ def inline_data(text: str) -> tuple[str, list[tuple[int, str]]]:
     without evaluating inline data (an engine evaluates ``ASK``, ``GROUP BY`` and ``ORDER BY`` at once,
     and three ``VALUES`` of 1,500 rows each make billions of rows even on an empty store)."""
     tokens = tokenize(text)
-    out, blocks, i = [], [], 0
+    out, blocks, i, line = [], [], 0, 1          # line: where tokens[i] starts
     while i < len(tokens):
         t = tokens[i]
         opening = next((j for j in range(i + 1, len(tokens)) if tokens[j].text in ("{", "}")), None) \
             if t.kind == "word" and t.upper == "VALUES" else None
         if opening is None or tokens[opening].text != "{":
             out.append(t)
+            line += t.text.count("\n")
             i += 1
             continue
         closing = matching(tokens, opening)
-        line = render(tokens[:i]).count("\n") + 1
-        blocks.append((line, render(tokens[i:closing + 1])))
+        block = render(tokens[i:closing + 1])
+        blocks.append((line, block))
         rows = render(tokens[opening + 1:closing])
         out.extend(tokens[i:opening + 1])
         out.append(Token("ws", re.sub(r"[^\n]", " ", rows)))
         out.extend(tokens[closing:closing + 1])
+        line += block.count("\n")
         i = closing + 1
     return render(out), blocks

@@ -161,6 +161,8 @@ def test_malformed_header_names_file_and_line(tmp_path, header, message):
     (GOOD_HEAD + "SELECT ?s WHERE { ?s ?p }\n", "q.rq:5:1: SPARQL syntax error: expected OPTIONAL"),
     (GOOD_HEAD + "SELECT ?s WHERE {\n  VALUES ?s { <http://x/a> <not an iri> }\n}\n",
      "q.rq:5: SPARQL syntax error in the VALUES block: expected IRI parsing failed"),
+    (GOOD_HEAD + "SELECT ?s ?t WHERE {\n  VALUES ?s {\n <http://x/a>\n }\n  VALUES ?t { <not an iri> }\n}\n",
+     "q.rq:8: SPARQL syntax error in the VALUES block: expected IRI parsing failed"),
     (GOOD_HEAD + "# only comments\n", "q.rq: no SELECT, ASK, CONSTRUCT or DESCRIBE in the query"),
     (GOOD_HEAD + "SELECT ?s WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }\n",
      "q.rq: SERVICE (federated query) is not allowed: queries run on the project's own store"),
